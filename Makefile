@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# One entry point for the project: source preparation, kernel, guest
+# user space, the VM runner, tests, the demo and the patch loop.
+# "make help" lists the targets.
+
+TOP := $(CURDIR)
+B := $(TOP)/build
+KSRC := $(B)/linux
+KOBJ := $(B)/obj
+HDR := $(B)/hdr
+NPROC := $(shell nproc)
+
+# DEBUG=0 builds without the debug fragment (faster boots, no KASAN).
+DEBUG ?= 1
+FRAGMENTS := rig/config/base.config rig/config/test.config
+ifeq ($(DEBUG),1)
+FRAGMENTS += rig/config/debug.config
+else
+KOBJ := $(B)/obj-nodebug
+endif
+
+KMAKE := $(MAKE) -C $(KSRC) O=$(KOBJ) LOCALVERSION= CC="ccache gcc" \
+	HOSTCC="ccache gcc" -j$(NPROC)
+BZIMAGE := $(KOBJ)/arch/x86/boot/bzImage
+INITRAMFS := $(B)/initramfs.cpio
+SELFTEST_DIR := $(B)/selftests
+
+# Overlay files (new kernel files kept at the repository root).
+OVERLAY := $(shell git ls-files --cached --others --exclude-standard -- \
+	drivers include lib kernel mm tools Documentation 2>/dev/null)
+
+export TOP B KSRC KOBJ HDR SELFTEST_DIR BZIMAGE INITRAMFS
+
+.PHONY: all help deps prepare config kernel headers selftests initramfs \
+	test demo shell run export-patches checkpatch clean distclean FORCE
+
+all: kernel initramfs
+
+help:
+	@echo "make deps            install the Debian packages the rig needs"
+	@echo "make prepare         unpack linux-source-6.12, apply patches/, link the overlay"
+	@echo "make kernel          build bzImage into $(KOBJ) (DEBUG=0: no debug fragment)"
+	@echo "make initramfs       busybox + the static test programs"
+	@echo "make test            every KUnit suite and selftest in every topology"
+	@echo "make test PLAN=name  one plan (rig/vm.py plans lists them)"
+	@echo "make demo            the main job"
+	@echo "make shell TOPO=name boot a topology with a shell on the console"
+	@echo "make export-patches  turn commits in build/linux into patches/"
+	@echo "make checkpatch      checkpatch --strict on patches/ and the overlay"
+
+deps:
+	@bash rig/deps.sh
+
+$(KSRC)/.rig-stamp: patches/series $(wildcard patches/*.patch) rig/prepare.sh FORCE
+	@bash rig/prepare.sh
+
+prepare: $(KSRC)/.rig-stamp
+
+$(B)/localversion.config: FORCE | $(B)
+	@v=$$(dpkg-query -W -f='$${Version}' linux-source-6.12); \
+	 rev=$$(echo "$${v#*-}" | tr '~+' '--'); \
+	 echo "CONFIG_LOCALVERSION=\"-$$rev-p2pdmabuf\"" > $@.tmp; \
+	 echo "# CONFIG_LOCALVERSION_AUTO is not set" >> $@.tmp; \
+	 cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+$(KOBJ)/.config: $(FRAGMENTS) $(B)/localversion.config $(KSRC)/.rig-stamp rig/check-config.sh
+	@mkdir -p $(KOBJ)
+	$(KMAKE) -s tinyconfig
+	cd $(KSRC) && scripts/kconfig/merge_config.sh -m -O $(KOBJ) \
+		$(KOBJ)/.config $(addprefix $(TOP)/,$(FRAGMENTS)) \
+		$(B)/localversion.config > $(KOBJ)/merge.log
+	$(KMAKE) -s olddefconfig
+	@bash rig/check-config.sh $@ $(FRAGMENTS) $(B)/localversion.config
+
+config: prepare $(KOBJ)/.config
+
+kernel: config
+	@echo "kernel: linux-source-6.12 $$(cat $(KSRC)/.rig-base) + $$(git -C $(KSRC) rev-list --count base..HEAD) patches, config $(notdir $(KOBJ))"
+	$(KMAKE) bzImage
+	@echo "kernel: built $$(cat $(KOBJ)/include/config/kernel.release) -> $(BZIMAGE)"
+
+headers: prepare
+	$(MAKE) -C $(KSRC) O=$(B)/hdr-obj -s headers_install INSTALL_HDR_PATH=$(HDR)
+
+selftests: headers
+	@mkdir -p $(SELFTEST_DIR)
+	$(MAKE) -C $(KSRC)/tools/testing/selftests/vfio OUTPUT=$(SELFTEST_DIR) \
+		KHDR_INCLUDES="-isystem $(HDR)/include" \
+		CC=gcc LDFLAGS=-static -j$(NPROC)
+
+initramfs: selftests
+	@bash rig/mkinitramfs.sh
+
+test: kernel initramfs
+	python3 rig/vm.py test $(if $(PLAN),--plan $(PLAN))
+
+demo: kernel initramfs
+	python3 rig/vm.py demo
+
+shell: kernel initramfs
+	python3 rig/vm.py shell --topology $(or $(TOPO),rootbus)
+
+export-patches:
+	@bash rig/export-patches.sh
+
+checkpatch: prepare
+	@bash rig/checkpatch.sh
+
+$(B):
+	@mkdir -p $@
+
+clean:
+	rm -rf $(B)/obj $(B)/obj-nodebug $(B)/selftests $(B)/vm $(INITRAMFS)
+
+distclean:
+	rm -rf $(B)
+
+FORCE:

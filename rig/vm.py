@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Boot the test machine under QEMU (TCG) and judge what ran on it.
+
+The topologies and the test plans are defined once, in rig/topologies.py.
+A run boots one plan's machine with a hard timeout, then judges it from
+the logs only:
+
+  console log (ttyS0)  kernel messages: KUnit's KTAP output and any splat
+  results log (ttyS1)  the test programs' TAP output, framed by rig/init
+
+A plan fails when a case fails, when fewer cases ran than the plan
+expects (QEMU did not start, a program is missing, a suite was skipped),
+when the console shows a splat, or when a host-side check of the ivshmem
+backing file does not match.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import style  # noqa: E402
+import topologies  # noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get('B', os.path.join(TOP, 'build'))
+BZIMAGE = os.environ.get('BZIMAGE',
+                         os.path.join(BUILD, 'obj/arch/x86/boot/bzImage'))
+INITRAMFS = os.environ.get('INITRAMFS', os.path.join(BUILD, 'initramfs.cpio'))
+VMDIR = os.path.join(BUILD, 'vm')
+
+TIMESTAMP = re.compile(r'^\[\s*\d+\.\d+\]\s?')
+RESULT = re.compile(r'^(\s*)(not ok|ok) (\d+)\s*-?\s*([^#]*?)\s*(#\s*(.*))?$')
+
+# Console lines that mean the kernel is unhappy. Each is a failure unless a
+# test announced it (RIG-EXPECT-FAULT for DMAR faults).
+SPLATS = [
+    ('warning', re.compile(r'WARNING:')),
+    ('bug', re.compile(r'\bBUG:|kernel BUG at')),
+    ('oops', re.compile(r'Oops:|general protection fault|Kernel panic')),
+    ('kasan', re.compile(r'BUG: KASAN|KASAN: ')),
+    ('ubsan', re.compile(r'UBSAN:')),
+    ('lockdep', re.compile(r'possible (circular|recursive) locking|'
+                           r'inconsistent lock state|suspicious RCU usage|'
+                           r'lock held when returning')),
+    ('kmemleak', re.compile(r'unreferenced object 0x|new suspected memory leaks')),
+    ('hung task', re.compile(r'blocked for more than \d+ seconds')),
+    ('stall', re.compile(r'rcu: INFO: .*stall|soft lockup')),
+    ('trace', re.compile(r'Call Trace:')),
+]
+DMAR_FAULT = re.compile(r'DMAR: \[DMA (Read|Write)|DMAR: DRHD: handling fault')
+
+
+def fnv1a64(data):
+    """Hash used by RIG-CHECK lines; tools/.../vfio/rig_check.h has the C twin."""
+    h = 0xcbf29ce484222325
+    for b in data:
+        h ^= b
+        h = (h * 0x100000001b3) & 0xffffffffffffffff
+    return h
+
+
+class Outcome:
+    """Counts of one plan's run, plus the reasons it failed."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+        self.problems = []
+        self.notes = []
+
+    def case(self, ok, what):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            self.problems.append('failed: ' + what)
+
+    def problem(self, what):
+        """A failure of the run itself: counted as one failed case."""
+        self.failed += 1
+        self.problems.append(what)
+
+
+def strip_ts(line):
+    return TIMESTAMP.sub('', line.rstrip('\r\n'))
+
+
+def tap_leaves(lines):
+    """Leaf results of (K)TAP output: [(ok, name, directive)].
+
+    A result line is a leaf when no deeper result line came right before
+    it (KUnit prints a suite's cases indented above the suite's own line,
+    and parameterised cases one level deeper again)."""
+    leaves = []
+    deeper_seen = {}
+    for raw in lines:
+        m = RESULT.match(raw.expandtabs(4))
+        if not m:
+            continue
+        depth = len(m.group(1)) // 4
+        ok = m.group(2) == 'ok'
+        name = m.group(4)
+        directive = (m.group(6) or '').strip()
+        if not deeper_seen.get(depth):
+            leaves.append((ok, name, directive))
+        for d in list(deeper_seen):
+            if d >= depth:
+                deeper_seen[d] = False
+        for d in range(depth):
+            deeper_seen[d] = True
+    return leaves
+
+
+def judge_leaves(out, leaves, where):
+    for ok, name, directive in leaves:
+        upper = directive.upper()
+        if upper.startswith('SKIP'):
+            out.case(False, f'{where}: {name} was skipped ({directive})')
+        elif upper.startswith('XFAIL'):
+            out.case(True, f'{where}: {name}')
+        else:
+            out.case(ok, f'{where}: {name}')
+
+
+def parse_results(path):
+    """Split the results log into {program: (lines, rc)} plus rig lines."""
+    programs = {}
+    checks = []
+    expected_faults = 0
+    current = None
+    done = False
+    with open(path, errors='replace') as f:
+        for line in f:
+            line = line.rstrip('\r\n')
+            if line.startswith('RIG-BEGIN '):
+                current = line.split()[1]
+                programs[current] = ([], None)
+            elif line.startswith('RIG-END '):
+                name, rc = line.split()[1], int(line.split('rc=')[1])
+                programs[name] = (programs.get(name, ([], None))[0], rc)
+                current = None
+            elif line.startswith('RIG-DONE'):
+                done = True
+            elif 'RIG-CHECK ' in line:
+                checks.append(line[line.index('RIG-CHECK '):])
+            elif 'RIG-EXPECT-FAULT ' in line:
+                expected_faults += int(line.split('RIG-EXPECT-FAULT ')[1].split()[0])
+            if current and not line.startswith('RIG-BEGIN '):
+                programs[current][0].append(line)
+    return programs, checks, expected_faults, done
+
+
+def run_host_checks(out, checks, files):
+    for c in checks:
+        fields = dict(kv.split('=', 1) for kv in c.split()[2:])
+        label = c.split()[1]
+        path = files.get(fields['file'])
+        if not path:
+            out.case(False, f'host check {label}: no host file "{fields["file"]}"')
+            continue
+        off, length = int(fields['offset'], 0), int(fields['length'], 0)
+        with open(path, 'rb') as f:
+            f.seek(off)
+            data = f.read(length)
+        got = fnv1a64(data) if len(data) == length else None
+        want = int(fields['fnv1a64'], 16)
+        ok = got == want
+        out.case(ok, f'host check {label}: {fields["file"]}+{off:#x} '
+                     f'len {length}: ' + ('bytes match' if ok else 'bytes differ'))
+        out.notes.append(f'host check {label}: {length} bytes at '
+                         f'{fields["file"]}+{off:#x} ' +
+                         ('match' if ok else 'DIFFER'))
+
+
+def scan_console(out, console, expected_faults):
+    faults = 0
+    shown = 0
+    for i, line in enumerate(console):
+        if DMAR_FAULT.search(line):
+            faults += 1
+            if faults <= expected_faults:
+                continue
+        for kind, rx in SPLATS + [('dmar fault', DMAR_FAULT)]:
+            if rx.search(line):
+                if shown < 3:
+                    ctx = '\n      '.join(console[max(0, i - 2):i + 25])
+                    out.problem(f'kernel splat ({kind}) on the console:\n      {ctx}')
+                elif shown == 3:
+                    out.problem('more splats: see the console log')
+                shown += 1
+                break
+
+
+def boot(plan, rundir, timeout, interactive=False):
+    """Start QEMU for @plan. Returns (rc, seconds, host files)."""
+    os.makedirs(rundir, exist_ok=True)
+    console = os.path.join(rundir, 'console.log')
+    results = os.path.join(rundir, 'results.log')
+    for p in (console, results):
+        if os.path.exists(p):
+            os.unlink(p)
+    args, files = topologies.qemu_args(plan, rundir)
+    cmdline = topologies.kernel_cmdline(plan, interactive)
+    cmd = ['qemu-system-x86_64'] + args + [
+        '-kernel', BZIMAGE, '-initrd', INITRAMFS, '-append', cmdline,
+        '-no-reboot', '-display', 'none',
+    ]
+    if interactive:
+        cmd += ['-serial', 'mon:stdio', '-serial', 'file:' + results]
+    else:
+        cmd += ['-monitor', 'none', '-serial', 'file:' + console,
+                '-serial', 'file:' + results]
+    with open(os.path.join(rundir, 'qemu.cmd'), 'w') as f:
+        f.write(' '.join(cmd) + '\n')
+    start = time.time()
+    if interactive:
+        return subprocess.call(cmd), time.time() - start, files
+    with open(os.path.join(rundir, 'qemu.log'), 'w') as qlog:
+        try:
+            rc = subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
+                                 stderr=subprocess.STDOUT, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            rc = 'timeout'
+    return rc, time.time() - start, files
+
+
+def run_plan(plan, timeout):
+    out = Outcome(plan.name)
+    rundir = os.path.join(VMDIR, plan.name)
+    for f in (BZIMAGE, INITRAMFS):
+        if not os.path.exists(f):
+            out.problem(f'{f} is missing: run "make kernel initramfs"')
+            return out
+    rc, secs, files = boot(plan, rundir, timeout)
+    out.seconds = secs
+    console_path = os.path.join(rundir, 'console.log')
+    results_path = os.path.join(rundir, 'results.log')
+    if rc == 'timeout':
+        out.problem(f'the machine did not power off within {timeout} s')
+    elif rc != 0:
+        qlog = open(os.path.join(rundir, 'qemu.log'), errors='replace').read()
+        out.problem(f'QEMU exited with {rc}: {qlog.strip()[-600:]}')
+
+    console = []
+    if os.path.exists(console_path):
+        console = [strip_ts(line) for line in open(console_path, errors='replace')]
+    if not console:
+        out.problem('the console log is empty: the kernel never started')
+
+    # KUnit: every leaf case in the console's KTAP output.
+    kunit = tap_leaves(console)
+    judge_leaves(out, kunit, 'kunit')
+    if len(kunit) != plan.kunit_cases:
+        out.problem(f'kunit: {len(kunit)} cases ran, the plan expects {plan.kunit_cases}')
+
+    programs, checks, expected_faults, done = ({}, [], 0, False)
+    if os.path.exists(results_path):
+        programs, checks, expected_faults, done = parse_results(results_path)
+    if not done and rc != 'timeout':
+        out.problem('rig/init never reached the end of the plan')
+    for name, want in plan.tests.items():
+        lines, prc = programs.get(name, ([], None))
+        leaves = tap_leaves(lines)
+        judge_leaves(out, leaves, name)
+        if len(leaves) != want:
+            out.problem(f'{name}: {len(leaves)} cases ran, the plan expects {want}')
+        if prc is None:
+            out.problem(f'{name}: never finished')
+        elif prc != 0 and all(ok for ok, _, _ in leaves):
+            out.problem(f'{name}: exit code {prc} although its cases passed')
+    for name in programs:
+        if name not in plan.tests:
+            out.problem(f'{name} ran but the plan does not count it')
+
+    run_host_checks(out, checks, files)
+    if len(checks) < plan.host_checks:
+        out.problem(f'{len(checks)} host checks requested, the plan expects {plan.host_checks}')
+    scan_console(out, console, expected_faults)
+    return out
+
+
+def report(out, verbose=True):
+    status = 'PASS' if not out.failed else 'FAIL'
+    secs = getattr(out, 'seconds', 0)
+    print(f'{status} {out.name}: {out.passed} passed, {out.failed} failed ({secs:.0f} s)')
+    for p in out.problems:
+        print('    ' + p)
+    if out.failed:
+        print(f'    logs: {os.path.relpath(os.path.join(VMDIR, out.name), TOP)}/')
+    sys.stdout.flush()
+
+
+def cmd_test(args):
+    plans = topologies.PLANS
+    wanted = args.plan.split(',') if args.plan else None
+    if wanted:
+        plans = [p for p in plans if p.name in wanted]
+        if not plans and 'style' not in wanted:
+            sys.exit(f'no plan named {args.plan}; see "rig/vm.py plans"')
+    passed = failed = 0
+    start = time.time()
+    if not wanted or 'style' in wanted:
+        out = Outcome('style')
+        style.run(out)
+        report(out)
+        passed += out.passed
+        failed += out.failed
+    for plan in plans:
+        out = run_plan(plan, args.timeout)
+        report(out)
+        passed += out.passed
+        failed += out.failed
+    print(f'rig: {len(plans)} plans in {time.time() - start:.0f} s')
+    print(f'{passed} passed, {failed} failed')
+    return 1 if failed or not passed else 0
+
+
+def cmd_plans(args):
+    print(f'{"style":18} checkpatch --strict on patches/ and the overlay (host)')
+    for p in topologies.PLANS:
+        print(f'{p.name:18} topology {p.topology:10} kunit {p.kunit_cases:3} '
+              f'tests {", ".join(f"{k}({v})" for k, v in p.tests.items()) or "-"}')
+    return 0
+
+
+def cmd_shell(args):
+    plan = topologies.shell_plan(args.topology)
+    rc, _, files = boot(plan, os.path.join(VMDIR, 'shell-' + args.topology),
+                        None, interactive=True)
+    return rc
+
+
+def cmd_demo(args):
+    return topologies.demo(run_plan, args.timeout)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--timeout', type=int, default=600,
+                    help='hard limit for one boot, in seconds (default 600)')
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    t = sub.add_parser('test', help='run every plan (or --plan a,b)')
+    t.add_argument('--plan')
+    t.set_defaults(func=cmd_test)
+    sub.add_parser('plans', help='list the plans').set_defaults(func=cmd_plans)
+    s = sub.add_parser('shell', help='boot a topology with a shell on the console')
+    s.add_argument('--topology', default='rootbus')
+    s.set_defaults(func=cmd_shell)
+    sub.add_parser('demo', help='the main job').set_defaults(func=cmd_demo)
+    args = ap.parse_args()
+    if not shutil.which('qemu-system-x86_64'):
+        sys.exit('qemu-system-x86_64 is missing: run "make deps"')
+    sys.exit(args.func(args))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers for the VFIO selftests; see vfio_util.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "vfio_util.h"
+
+#define SYSFS_PCI "/sys/bus/pci/devices"
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return 0;
+}
+
+static unsigned long sysfs_hex(const char *bdf, const char *attr)
+{
+	char path[PATH_MAX], buf[64];
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/%s", bdf, attr);
+	if (read_file(path, buf, sizeof(buf)))
+		return ~0UL;
+	return strtoul(buf, NULL, 16);
+}
+
+int pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len)
+{
+	struct dirent *de;
+	DIR *dir;
+	int ret = -ENODEV;
+
+	dir = opendir(SYSFS_PCI);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (sysfs_hex(de->d_name, "vendor") == vendor &&
+		    sysfs_hex(de->d_name, "device") == device) {
+			snprintf(bdf, len, "%s", de->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(dir);
+	return ret;
+}
+
+int pci_driver(const char *bdf, char *drv, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = 0;
+	snprintf(drv, len, "%s", strrchr(target, '/') + 1);
+	return 0;
+}
+
+int pci_bind_vfio(const char *bdf)
+{
+	char path[PATH_MAX], drv[64];
+	int ret;
+
+	if (!pci_driver(bdf, drv, sizeof(drv))) {
+		if (!strcmp(drv, "vfio-pci"))
+			return 0;
+		snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", bdf);
+		ret = write_file(path, bdf);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override", bdf);
+	ret = write_file(path, "vfio-pci");
+	if (ret)
+		return ret;
+	ret = write_file("/sys/bus/pci/drivers_probe", bdf);
+	if (ret)
+		return ret;
+	if (pci_driver(bdf, drv, sizeof(drv)) || strcmp(drv, "vfio-pci"))
+		return -ENODEV;
+	return 0;
+}
+
+int pci_iommu_group(const char *bdf)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu_group", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = 0;
+	return atoi(strrchr(target, '/') + 1);
+}
+
+long pci_resource_size(const char *bdf, int bar)
+{
+	char path[PATH_MAX], buf[4096], *line;
+	unsigned long long start, end, flags;
+	int i;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/resource", bdf);
+	if (read_file(path, buf, sizeof(buf)))
+		return -ENOENT;
+	line = buf;
+	for (i = 0; i < bar; i++) {
+		line = strchr(line, '\n');
+		if (!line)
+			return -ENOENT;
+		line++;
+	}
+	if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
+		return -EINVAL;
+	return start || end ? (long)(end - start + 1) : 0;
+}
+
+int vfio_cdev_open(const char *bdf)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int fd = -ENODEV;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/vfio-dev", bdf);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, "vfio", 4))
+			continue;
+		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", de->d_name);
+		fd = open(path, O_RDWR);
+		if (fd < 0)
+			fd = -errno;
+		break;
+	}
+	closedir(dir);
+	return fd;
+}
+
+int iommufd_ioas_alloc(int iommufd, uint32_t *ioas)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+
+	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc))
+		return -errno;
+	*ioas = alloc.out_ioas_id;
+	return 0;
+}
+
+int iommufd_map(int iommufd, uint32_t ioas, void *va, size_t len,
+		uint64_t iova)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	if (ioctl(iommufd, IOMMU_IOAS_MAP, &map))
+		return -errno;
+	return 0;
+}
+
+int iommufd_unmap(int iommufd, uint32_t ioas, uint64_t iova, uint64_t len)
+{
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = len,
+	};
+
+	if (ioctl(iommufd, IOMMU_IOAS_UNMAP, &unmap))
+		return -errno;
+	return 0;
+}
+
+int vfio_pci_open_iommufd(struct vfio_pci *vp, uint16_t vendor,
+			  uint16_t device)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	int ret;
+
+	memset(vp, 0, sizeof(*vp));
+	vp->fd = -1;
+	vp->iommufd = -1;
+	ret = pci_find(vendor, device, vp->bdf, sizeof(vp->bdf));
+	if (ret)
+		return ret;
+	ret = pci_bind_vfio(vp->bdf);
+	if (ret)
+		return ret;
+	vp->fd = vfio_cdev_open(vp->bdf);
+	if (vp->fd < 0)
+		return vp->fd;
+	vp->iommufd = open("/dev/iommu", O_RDWR);
+	if (vp->iommufd < 0)
+		return -errno;
+	bind.iommufd = vp->iommufd;
+	if (ioctl(vp->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		return -errno;
+	vp->devid = bind.out_devid;
+	ret = iommufd_ioas_alloc(vp->iommufd, &vp->ioas);
+	if (ret)
+		return ret;
+	attach.pt_id = vp->ioas;
+	if (ioctl(vp->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		return -errno;
+	/* Attaching to an IOAS picks (or creates) a domain: a different id. */
+	if (attach.pt_id == vp->ioas)
+		return -EPROTO;
+	return 0;
+}
+
+void vfio_pci_close(struct vfio_pci *vp)
+{
+	if (vp->fd >= 0)
+		close(vp->fd);
+	if (vp->iommufd >= 0)
+		close(vp->iommufd);
+	vp->fd = -1;
+	vp->iommufd = -1;
+}
+
+int vfio_region(int fd, uint32_t index, struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info))
+		return -errno;
+	return 0;
+}
+
+void *vfio_mmap_region(int fd, uint32_t index, size_t *size)
+{
+	struct vfio_region_info info;
+	void *p;
+
+	if (vfio_region(fd, index, &info) ||
+	    !(info.flags & VFIO_REGION_INFO_FLAG_MMAP) || !info.size)
+		return NULL;
+	p = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 info.offset);
+	if (p == MAP_FAILED)
+		return NULL;
+	*size = info.size;
+	return p;
+}
+
+static int vfio_cfg_rw(int fd, uint32_t off, void *val, size_t len, bool write)
+{
+	struct vfio_region_info info;
+	ssize_t n;
+	int ret;
+
+	ret = vfio_region(fd, VFIO_PCI_CONFIG_REGION_INDEX, &info);
+	if (ret)
+		return ret;
+	if (write)
+		n = pwrite(fd, val, len, info.offset + off);
+	else
+		n = pread(fd, val, len, info.offset + off);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+int vfio_cfg_read16(int fd, uint32_t off, uint16_t *val)
+{
+	return vfio_cfg_rw(fd, off, val, sizeof(*val), false);
+}
+
+int vfio_cfg_write16(int fd, uint32_t off, uint16_t val)
+{
+	return vfio_cfg_rw(fd, off, &val, sizeof(val), true);
+}
+
+int vfio_enable_dma(int fd)
+{
+	uint16_t cmd;
+	int ret;
+
+	ret = vfio_cfg_read16(fd, PCI_COMMAND, &cmd);
+	if (ret)
+		return ret;
+	return vfio_cfg_write16(fd, PCI_COMMAND,
+				cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+/* edu registers (QEMU hw/misc/edu.c) */
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_COUNT	0x90
+#define EDU_REG_DMA_CMD		0x98
+#define EDU_DMA_RUN		0x1
+#define EDU_DMA_TO_BUS		0x2
+
+int edu_init(struct edu *edu, int vfio_fd)
+{
+	int ret;
+
+	ret = vfio_enable_dma(vfio_fd);
+	if (ret)
+		return ret;
+	edu->bar0 = vfio_mmap_region(vfio_fd, EDU_BAR, &edu->bar0_size);
+	if (!edu->bar0)
+		return -ENOMEM;
+	return 0;
+}
+
+void edu_fini(struct edu *edu)
+{
+	if (edu->bar0)
+		munmap((void *)edu->bar0, edu->bar0_size);
+	edu->bar0 = NULL;
+}
+
+static void edu_w64(struct edu *edu, uint32_t reg, uint64_t val)
+{
+	*(volatile uint64_t *)(edu->bar0 + reg) = val;
+}
+
+static uint64_t edu_r64(struct edu *edu, uint32_t reg)
+{
+	return *(volatile uint64_t *)(edu->bar0 + reg);
+}
+
+uint32_t edu_ident(struct edu *edu)
+{
+	return *(volatile uint32_t *)(edu->bar0 + EDU_REG_IDENT);
+}
+
+static int edu_dma(struct edu *edu, uint64_t src, uint64_t dst, uint32_t len,
+		   uint64_t cmd)
+{
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	int i;
+
+	if (!len || len > EDU_BUF_MAX)
+		return -EINVAL;
+	if (edu_r64(edu, EDU_REG_DMA_CMD) & EDU_DMA_RUN)
+		return -EBUSY;
+	edu_w64(edu, EDU_REG_DMA_SRC, src);
+	edu_w64(edu, EDU_REG_DMA_DST, dst);
+	edu_w64(edu, EDU_REG_DMA_COUNT, len);
+	edu_w64(edu, EDU_REG_DMA_CMD, cmd | EDU_DMA_RUN);
+	/* edu runs a transfer from a 100 ms timer; allow 10 s under TCG. */
+	for (i = 0; i < 5000; i++) {
+		if (!(edu_r64(edu, EDU_REG_DMA_CMD) & EDU_DMA_RUN))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+int edu_dma_from_bus(struct edu *edu, uint64_t bus, uint32_t off, uint32_t len)
+{
+	if (off + len > EDU_BUF_MAX || bus + len > EDU_IOVA_LIMIT)
+		return -EINVAL;
+	return edu_dma(edu, bus, EDU_BUF_ADDR + off, len, 0);
+}
+
+int edu_dma_to_bus(struct edu *edu, uint32_t off, uint64_t bus, uint32_t len)
+{
+	if (off + len > EDU_BUF_MAX || bus + len > EDU_IOVA_LIMIT)
+		return -EINVAL;
+	return edu_dma(edu, EDU_BUF_ADDR + off, bus, len, EDU_DMA_TO_BUS);
+}
+
+void fill_pattern(void *buf, size_t len, uint32_t seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+	uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = x;
+	}
+}
+
+uint64_t fnv1a64(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+void rig_check(const char *label, const char *file, uint64_t offset,
+	       const void *buf, size_t len)
+{
+	printf("RIG-CHECK %s file=%s offset=%#llx length=%zu fnv1a64=%016llx\n",
+	       label, file, (unsigned long long)offset, len,
+	       (unsigned long long)fnv1a64(buf, len));
+	fflush(stdout);
+}
+
+void demo_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# demo: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}

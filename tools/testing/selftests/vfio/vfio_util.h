@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the VFIO selftests: find the test machine's PCI devices,
+ * bind them to vfio-pci, open them through the VFIO cdev or a type1
+ * container, map memory through iommufd, and drive QEMU's edu DMA engine
+ * from user space through its BAR0.
+ *
+ * Functions return 0 or a negative errno; they never exit, so a test
+ * can assert on the exact error.
+ */
+#ifndef SELFTESTS_VFIO_UTIL_H
+#define SELFTESTS_VFIO_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#define IVSHMEM_VENDOR		0x1af4
+#define IVSHMEM_DEVICE		0x1110
+#define IVSHMEM_BAR		VFIO_PCI_BAR2_REGION_INDEX
+#define EDU_VENDOR		0x1234
+#define EDU_DEVICE		0x11e8
+#define EDU_BAR			VFIO_PCI_BAR0_REGION_INDEX
+
+/* edu: identification register, and its DMA buffer in device space. */
+#define EDU_REG_IDENT		0x00
+#define EDU_IDENT_MAGIC		0xed
+#define EDU_BUF_ADDR		0x40000
+/* QEMU 7.2 aborts on a transfer that reaches the buffer's last byte. */
+#define EDU_BUF_MAX		2048
+/* edu's DMA mask is 28 bits: every IOVA it uses must stay below this. */
+#define EDU_IOVA_LIMIT		(1ULL << 28)
+
+struct vfio_pci {
+	char bdf[32];
+	int fd;			/* VFIO device fd */
+	int iommufd;		/* cdev path only, else -1 */
+	uint32_t devid;
+	uint32_t ioas;
+};
+
+/* sysfs */
+int pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);
+int pci_driver(const char *bdf, char *drv, size_t len);
+int pci_bind_vfio(const char *bdf);
+int pci_iommu_group(const char *bdf);
+long pci_resource_size(const char *bdf, int bar);
+
+/* VFIO cdev + iommufd, the way QEMU and cloud-hypervisor use it */
+int vfio_cdev_open(const char *bdf);
+int vfio_pci_open_iommufd(struct vfio_pci *vp, uint16_t vendor,
+			  uint16_t device);
+void vfio_pci_close(struct vfio_pci *vp);
+int iommufd_ioas_alloc(int iommufd, uint32_t *ioas);
+int iommufd_map(int iommufd, uint32_t ioas, void *va, size_t len,
+		uint64_t iova);
+int iommufd_unmap(int iommufd, uint32_t ioas, uint64_t iova, uint64_t len);
+
+/* VFIO device regions */
+int vfio_region(int fd, uint32_t index, struct vfio_region_info *info);
+void *vfio_mmap_region(int fd, uint32_t index, size_t *size);
+int vfio_cfg_read16(int fd, uint32_t off, uint16_t *val);
+int vfio_cfg_write16(int fd, uint32_t off, uint16_t val);
+int vfio_enable_dma(int fd);
+
+/* edu's DMA engine */
+struct edu {
+	volatile uint8_t *bar0;
+	size_t bar0_size;
+};
+
+int edu_init(struct edu *edu, int vfio_fd);
+void edu_fini(struct edu *edu);
+uint32_t edu_ident(struct edu *edu);
+/* Copy @len bytes from bus address @bus into edu's buffer at @off. */
+int edu_dma_from_bus(struct edu *edu, uint64_t bus, uint32_t off, uint32_t len);
+/* Copy @len bytes from edu's buffer at @off to bus address @bus. */
+int edu_dma_to_bus(struct edu *edu, uint32_t off, uint64_t bus, uint32_t len);
+
+/* Test data and host-side checks */
+void fill_pattern(void *buf, size_t len, uint32_t seed);
+uint64_t fnv1a64(const void *buf, size_t len);
+/*
+ * Ask the runner to check, after the machine stops, that @len bytes at
+ * @offset of host file @file (see rig/topologies.py) equal @buf.
+ */
+void rig_check(const char *label, const char *file, uint64_t offset,
+	       const void *buf, size_t len);
+/* One line of the demo's story (rig/vm.py demo prints them). */
+void demo_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
