@@ -45,7 +45,7 @@ help:
 	@echo "make test            every KUnit suite and selftest in every topology"
 	@echo "make test PLAN=name  one plan (rig/vm.py plans lists them)"
 	@echo "make demo            the main job"
-	@echo "make shell TOPO=name boot a topology with a shell on the console"
+	@echo "make shell CPU=q35   boot the machine (CPU=q35 or epyc) with a shell"
 	@echo "make export-patches  turn commits in build/linux into patches/"
 	@echo "make checkpatch      checkpatch --strict on patches/ and the overlay"
 
@@ -99,7 +99,7 @@ demo: kernel initramfs
 	python3 rig/vm.py demo
 
 shell: kernel initramfs
-	python3 rig/vm.py shell --topology $(or $(TOPO),rootbus)
+	python3 rig/vm.py shell --cpu $(or $(CPU),q35)
 
 export-patches:
 	@bash rig/export-patches.sh

@@ -104,6 +104,8 @@ exclude=$tree/.git/info/exclude
 grep -qx '/.rig-\*' "$exclude" 2>/dev/null || echo '/.rig-*' >> "$exclude"
 (cd "$top" && git ls-files --cached --others --exclude-standard -- drivers include lib tools Documentation mm kernel) |
 while read -r f; do
+	# git refuses symlinked .gitignore files; the build does not need them.
+	[ "$(basename "$f")" = .gitignore ] && continue
 	dst=$tree/$f
 	if [ -e "$dst" ] && [ ! -L "$dst" ]; then
 		die "$f exists in the 6.12 base: change it with a patch in patches/, not in the overlay"

@@ -1,126 +1,148 @@
 # SPDX-License-Identifier: GPL-2.0
 """The test machine's topologies and the test plans: the one place they live.
 
-Every topology has the same two devices, placed differently:
-  ivshmem-plain  the P2P provider: BAR2 is a host file (share=on), so what
-                 a device writes into the BAR can be read on the host
-  edu            the DMA engine: copies between its 4 KiB buffer and a
-                 bus address (28-bit DMA mask: IOVAs stay below 256 MiB)
+A topology places one P2P pair on the q35 machine:
+  ivshmem-plain  the provider: BAR2 (16 MiB) is a file on the host
+                 (share=on), so what a device writes into the BAR can be
+                 read on the host after the guest stopped
+  edu            the client: a DMA engine copying between its 4 KiB
+                 buffer and a bus address
 
-  rootbus    both on the q35 root bus (pcie.0), meeting at the host bridge
-  switch     both behind one PCIe switch (x3130 upstream, two xio3130
-             downstream ports with ACS), separate IOMMU groups
-  rootports  each on its own PCIe root port, meeting at the host bridge
+  rootbus       both on the root bus (pcie.0), meeting at the host bridge
+  switch        both behind one PCIe switch (x3130 upstream, two xio3130
+                downstream ports); the kernel turns ACS redirect on in the
+                downstream ports, which sends P2P up to the host bridge
+  switch-noacs  the same, with ACS redirect turned off on that switch's
+                downstream ports (pci=disable_acs_redir=<path>): P2P by
+                bus address below the switch
+  rootports     each on its own PCIe root port, meeting at the host bridge
 
-Any topology takes the suffix "+epyc": "-cpu EPYC" makes the guest see an
-AMD family 17h CPU, for which 6.12 allows P2P through the host bridge.
-The q35 host bridge (8086:29c0) is not on the kernel's allow-list, so
-without it P2P through the host bridge is "not supported".
+A TCG boot of a KASAN+lockdep kernel takes most of a minute, so one
+machine carries every topology at once (tests find each pair by the root
+bus slot it hangs from) and the plans boot it with two CPUs:
+  q35    the default TCG CPU. The q35 host bridge (8086:29c0) is not on the
+         kernel's P2P allow-list: P2P through it is "not supported".
+  epyc   -cpu EPYC: an AMD family 17h CPU, for which 6.12 allows P2P
+         through the host bridge. Booted with iommu=pt, so edu's DMA is
+         untranslated and the bus-address and dma-direct paths move data.
 """
 
 import os
 from collections import namedtuple
 
 IVSHMEM_SIZE = 16 << 20
-MEMORY = '2G'
+MEMORY = '512M'
+EDU_DMA_BITS = 40
 
 # Kernel command line common to every boot. TCG is slow: the hung-task
 # and RCU-stall detectors get more slack than on hardware.
 CMDLINE = ('console=ttyS0,115200 intel_iommu=on iommu.strict=1 panic=-1 '
            'hugepages=16 hung_task_timeout_secs=240 rcupdate.rcu_cpu_stall_timeout=120 '
-           'kmemleak=on no_hash_pointers')
+           f'kmemleak=on no_hash_pointers edu_dma.dma_bits={EDU_DMA_BITS}')
 
-# The switch's downstream ports (TI XIO3130, 104c:8233) get ACS redirect
-# from the kernel when an IOMMU is on; this turns it off again.
-NO_ACS_REDIR = 'pci=disable_acs_redir=pci:104c:8233'
+# name: (QEMU devices for ports, ivshmem bus, edu bus, root slots, cmdline)
+# The root slot of a device is its own slot on the root bus, or that of
+# the root port above it: how the tests tell the pairs apart.
+TOPOLOGIES = {
+    'rootbus': ([], 'pcie.0,addr=0x3', 'pcie.0,addr=0x4', ('03.0', '04.0'), ''),
+    'switch': ([
+        'pcie-root-port,id=rp5,bus=pcie.0,addr=0x5,chassis=5,slot=5',
+        'x3130-upstream,id=up5,bus=rp5',
+        'xio3130-downstream,id=dn5a,bus=up5,addr=0x0,chassis=51,slot=0',
+        'xio3130-downstream,id=dn5b,bus=up5,addr=0x1,chassis=52,slot=0',
+    ], 'dn5a', 'dn5b', ('05.0', '05.0'), ''),
+    'switch-noacs': ([
+        'pcie-root-port,id=rp6,bus=pcie.0,addr=0x6,chassis=6,slot=6',
+        'x3130-upstream,id=up6,bus=rp6',
+        'xio3130-downstream,id=dn6a,bus=up6,addr=0x0,chassis=61,slot=0',
+        'xio3130-downstream,id=dn6b,bus=up6,addr=0x1,chassis=62,slot=0',
+    ], 'dn6a', 'dn6b', ('06.0', '06.0'),
+        'pci=disable_acs_redir=00:06.0/00.0/00.0;00:06.0/00.0/01.0'),
+    'rootports': ([
+        'pcie-root-port,id=rp7,bus=pcie.0,addr=0x7,chassis=7,slot=7',
+        'pcie-root-port,id=rp8,bus=pcie.0,addr=0x8,chassis=8,slot=8',
+    ], 'rp7', 'rp8', ('07.0', '08.0'), ''),
+}
 
-Plan = namedtuple('Plan', 'name topology cmdline kunit tests kunit_cases host_checks')
+# What the PCI core must answer for each pair: (map type, distance).
+EXPECT = {
+    'q35': {'rootbus': ('none', -1), 'switch': ('none', -1),
+            'switch-noacs': ('bus', 4), 'rootports': ('none', -1)},
+    'epyc': {'rootbus': ('host-bridge', 2), 'switch': ('host-bridge', 4),
+             'switch-noacs': ('bus', 4), 'rootports': ('host-bridge', 4)},
+}
+
+NVME = ['-drive', 'if=none,id=nvm0,format=raw,file={dir}/nvme.img',
+        '-device', 'nvme,serial=p2pdmabuf0,drive=nvm0,cmb_size_mb=16,bus=pcie.0,addr=0x9']
+
+Plan = namedtuple('Plan', 'name cpu cmdline topologies nvme kunit tests kunit_cases '
+                          'kunit_skips host_checks')
+
+# Cases each program must report; the runner fails a plan when fewer or
+# more ran.
+SELFTESTS = {'vfio_iommufd_baseline_test': 12, 'vfio_type1_p2p_test': 2,
+             'p2pmem_nvme_cmb_test': 3}
+KUNIT_GLOB = '*p2p*'
+TOPOLOGY_KUNIT_CASES = 5 + 3 * len(TOPOLOGIES)   # per-machine + per-pair
+EDU_KUNIT_CASES = 7 + 2 * len(TOPOLOGIES)
 
 
-def plan(name, topology, kunit=None, cmdline='', tests=None, kunit_cases=0,
+def plan(name, cpu, cmdline='', tests=None, kunit_skips=0, nvme=False,
          host_checks=0):
-    """@kunit: {'glob': suite glob, 'params': {param: value}}.
-    @tests: {program: number of cases it must report}."""
-    return Plan(name, topology, cmdline, kunit or {}, tests or {}, kunit_cases,
-                host_checks)
+    return Plan(name, cpu, cmdline, list(TOPOLOGIES), nvme, KUNIT_GLOB,
+                tests or {}, TOPOLOGY_KUNIT_CASES + EDU_KUNIT_CASES,
+                kunit_skips, host_checks)
 
-
-TOPOLOGY_KUNIT = 'pci_p2pdma_topology'
-
-
-def topology_kunit(expect, distance):
-    return {'glob': TOPOLOGY_KUNIT,
-            'params': {'p2pdma_topology_kunit.expect': expect,
-                       'p2pdma_topology_kunit.distance': distance}}
-
-
-# Number of cases each program reports; the runner fails a plan when fewer
-# (or more) ran.
-VFIO_BASELINE = {'vfio_iommufd_baseline_test': 12, 'vfio_type1_p2p_test': 2}
-TOPOLOGY_CASES = 6
 
 PLANS = [
-    plan('rootbus', 'rootbus', topology_kunit('none', -1),
-         tests=VFIO_BASELINE, kunit_cases=TOPOLOGY_CASES, host_checks=2),
-    plan('switch', 'switch', topology_kunit('none', -1),
-         tests=VFIO_BASELINE, kunit_cases=TOPOLOGY_CASES, host_checks=2),
-    plan('switch-noacs', 'switch', topology_kunit('bus', 4), cmdline=NO_ACS_REDIR,
-         kunit_cases=TOPOLOGY_CASES),
-    plan('rootports', 'rootports', topology_kunit('none', -1),
-         tests=VFIO_BASELINE, kunit_cases=TOPOLOGY_CASES, host_checks=2),
-    plan('rootbus+epyc', 'rootbus+epyc', topology_kunit('host-bridge', 2),
-         kunit_cases=TOPOLOGY_CASES),
-    plan('switch+epyc', 'switch+epyc', topology_kunit('host-bridge', 4),
-         kunit_cases=TOPOLOGY_CASES),
-    plan('rootports+epyc', 'rootports+epyc', topology_kunit('host-bridge', 4),
-         kunit_cases=TOPOLOGY_CASES),
+    # Translated DMA: the bus-address case has no path and skips.
+    plan('q35', 'q35', tests=SELFTESTS, nvme=True, kunit_skips=1,
+         host_checks=2 + len(TOPOLOGIES) + 1),
+    # Untranslated DMA: the IOMMU translation and bounce cases skip.
+    plan('epyc', 'epyc', cmdline='iommu=pt', kunit_skips=2,
+         host_checks=len(TOPOLOGIES) + 2),
 ]
-
-
-def _placement(topology):
-    """QEMU -device arguments for the ports, and the bus of each device."""
-    if topology == 'rootbus':
-        return [], {'ivshmem': 'pcie.0,addr=0x3', 'edu': 'pcie.0,addr=0x4'}
-    if topology == 'switch':
-        return ['-device', 'pcie-root-port,id=rp0,bus=pcie.0,addr=0x2,chassis=1,slot=1',
-                '-device', 'x3130-upstream,id=up0,bus=rp0',
-                '-device', 'xio3130-downstream,id=dn0,bus=up0,chassis=2,slot=0',
-                '-device', 'xio3130-downstream,id=dn1,bus=up0,chassis=3,slot=0'], \
-            {'ivshmem': 'dn0,addr=0x0', 'edu': 'dn1,addr=0x0'}
-    if topology == 'rootports':
-        return ['-device', 'pcie-root-port,id=rp0,bus=pcie.0,addr=0x2,chassis=1,slot=1',
-                '-device', 'pcie-root-port,id=rp1,bus=pcie.0,addr=0x3,chassis=2,slot=2'], \
-            {'ivshmem': 'rp0,addr=0x0', 'edu': 'rp1,addr=0x0'}
-    raise SystemExit(f'unknown topology {topology}')
 
 
 def qemu_args(p, rundir):
     """QEMU arguments for plan @p, and the host files a test may check."""
-    base, _, variant = p.topology.partition('+')
-    cpu = {'': 'max', 'epyc': 'EPYC'}.get(variant)
-    if cpu is None:
-        raise SystemExit(f'unknown topology variant +{variant}')
-    ports, bus = _placement(base)
-    ivshmem = os.path.join(rundir, 'ivshmem.bin')
-    with open(ivshmem, 'wb') as f:         # fresh, sparse, all zeroes
-        f.truncate(IVSHMEM_SIZE)
+    cpu = {'q35': 'max', 'epyc': 'EPYC'}[p.cpu]
     args = ['-machine', 'q35,kernel-irqchip=split', '-accel', 'tcg',
             '-cpu', cpu, '-smp', '2', '-m', MEMORY,
             # intel-iommu must come before the devices it translates for.
-            '-device', 'intel-iommu,intremap=on,caching-mode=on',
-            *ports,
-            '-object', f'memory-backend-file,id=ivmem,share=on,mem-path={ivshmem},'
-                       f'size={IVSHMEM_SIZE}',
-            '-device', f'ivshmem-plain,memdev=ivmem,bus={bus["ivshmem"]}',
-            '-device', f'edu,bus={bus["edu"]}']
-    return args, {'ivshmem': ivshmem}
+            '-device', 'intel-iommu,intremap=on,caching-mode=on']
+    files = {}
+    for name in p.topologies:
+        ports, iv_bus, edu_bus, _, _ = TOPOLOGIES[name]
+        path = os.path.join(rundir, f'ivshmem-{name}.bin')
+        with open(path, 'wb') as f:         # fresh, sparse, all zeroes
+            f.truncate(IVSHMEM_SIZE)
+        files['ivshmem-' + name] = path
+        for port in ports:
+            args += ['-device', port]
+        args += ['-object', f'memory-backend-file,id=iv-{name},share=on,'
+                            f'mem-path={path},size={IVSHMEM_SIZE}',
+                 '-device', f'ivshmem-plain,memdev=iv-{name},bus={iv_bus}',
+                 '-device', f'edu,bus={edu_bus},dma_mask={(1 << EDU_DMA_BITS) - 1:#x}']
+    # The selftests look up the lowest-numbered ivshmem and edu: rootbus.
+    files['ivshmem'] = files.get('ivshmem-rootbus')
+    if p.nvme:
+        with open(os.path.join(rundir, 'nvme.img'), 'wb') as f:
+            f.truncate(8 << 20)
+        args += [a.format(dir=rundir) for a in NVME]
+    return args, files
 
 
 def kernel_cmdline(p, interactive=False):
     words = [CMDLINE, p.cmdline]
+    words += [TOPOLOGIES[t][4] for t in p.topologies]
     if p.kunit:
-        words.append('kunit.filter_glob=' + p.kunit['glob'])
-        words += [f'{k}={v}' for k, v in p.kunit['params'].items()]
+        expect = EXPECT[p.cpu]
+        pairs = [f'{t}:{TOPOLOGIES[t][3][0]}:{TOPOLOGIES[t][3][1]}' for t in p.topologies]
+        words.append('kunit.filter_glob=' + p.kunit)
+        words.append('p2pdma_topology_kunit.pairs=' + ','.join(
+            f'{pair}:{expect[t][0]}:{expect[t][1]}' for pair, t in zip(pairs, p.topologies)))
+        words.append('edu_dma_kunit.pairs=' + ','.join(pairs))
     else:
         words.append('kunit.enable=0')
     if interactive:
@@ -130,13 +152,14 @@ def kernel_cmdline(p, interactive=False):
     return ' '.join(w for w in words if w)
 
 
-def shell_plan(topology):
-    return plan('shell', topology)
+def shell_plan(cpu):
+    return plan('shell', cpu)._replace(kunit='', tests={})
 
 
 def demo(run_plan, timeout):
     """The main job: P2P through a VFIO type1 container on stock 6.12."""
-    p = plan('demo', 'rootbus', tests={'vfio_type1_p2p_test': 2}, host_checks=2)
+    p = Plan('demo', 'q35', '', ['rootbus'], False, '', {'vfio_type1_p2p_test': 2},
+             0, 0, 2)
     print('demo: booting the q35 machine (TCG, intel-iommu) with ivshmem-plain '
           'and edu on the root bus')
     out = run_plan(p, timeout)
