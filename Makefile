@@ -20,6 +20,11 @@ else
 KOBJ := $(B)/obj-nodebug
 endif
 
+# ccache hashes paths relative to the checkout, so a second clone (CI's)
+# reuses the objects of the first.
+export CCACHE_BASEDIR := $(TOP)
+export CCACHE_NOHASHDIR := 1
+
 KMAKE := $(MAKE) -C $(KSRC) O=$(KOBJ) LOCALVERSION= CC="ccache gcc" \
 	HOSTCC="ccache gcc" -j$(NPROC)
 BZIMAGE := $(KOBJ)/arch/x86/boot/bzImage

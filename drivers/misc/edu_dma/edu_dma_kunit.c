@@ -450,6 +450,7 @@ static void edu_p2p_mmio_direct_unreachable(struct kunit *test)
 
 	dev->coherent_dma_mask = DMA_BIT_MASK(64);
 	addr = dma_map_phys(dev, ctx->bar, SZ_4K, DMA_TO_DEVICE, DMA_ATTR_MMIO);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, addr));
 	KUNIT_EXPECT_EQ(test, addr, (dma_addr_t)ctx->bar);
 	dma_unmap_phys(dev, addr, SZ_4K, DMA_TO_DEVICE, DMA_ATTR_MMIO);
 }

@@ -73,11 +73,12 @@ int pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len)
 	while ((de = readdir(dir))) {
 		if (de->d_name[0] == '.')
 			continue;
+		/* The lowest address wins: the root bus pair on the rig. */
 		if (sysfs_hex(de->d_name, "vendor") == vendor &&
-		    sysfs_hex(de->d_name, "device") == device) {
+		    sysfs_hex(de->d_name, "device") == device &&
+		    (ret || strcmp(de->d_name, bdf) < 0)) {
 			snprintf(bdf, len, "%s", de->d_name);
 			ret = 0;
-			break;
 		}
 	}
 	closedir(dir);

@@ -41,7 +41,7 @@ struct vfio_pci {
 	uint32_t ioas;
 };
 
-/* sysfs */
+/* sysfs; pci_find() returns the lowest address of that vendor and device */
 int pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);
 int pci_driver(const char *bdf, char *drv, size_t len);
 int pci_bind_vfio(const char *bdf);
