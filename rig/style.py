@@ -26,9 +26,12 @@ def _overlay_sources():
 
 
 def _checkpatch(args):
+    """checkpatch.pl on absolute paths, run outside any git tree: inside
+    one, it checks "git diff" of a file with uncommitted changes instead of
+    the file."""
     cmd = [os.path.join(KSRC, 'scripts', 'checkpatch.pl'), '--strict',
            '--no-tree', '--quiet', '--show-types', '--color=never'] + args
-    r = subprocess.run(cmd, cwd=TOP, capture_output=True, text=True)
+    r = subprocess.run(cmd, cwd='/', capture_output=True, text=True)
     return r.returncode == 0, (r.stdout + r.stderr).strip()
 
 
@@ -37,9 +40,9 @@ def run(out):
     series = os.path.join(TOP, 'patches', 'series')
     patches = [p.strip() for p in open(series) if p.strip() and not p.startswith('#')]
     for p in patches:
-        ok, msg = _checkpatch([os.path.join('patches', p)])
+        ok, msg = _checkpatch([os.path.join(TOP, 'patches', p)])
         out.case(ok, f'checkpatch patches/{p}:\n{msg}')
     for f in _overlay_sources():
         extra = ['--ignore', TOOLS_IGNORE] if f.startswith('tools/') else []
-        ok, msg = _checkpatch(extra + ['-f', f])
+        ok, msg = _checkpatch(extra + ['-f', os.path.join(TOP, f)])
         out.case(ok, f'checkpatch {f}:\n{msg}')

@@ -44,6 +44,7 @@ struct edu_dma {
 	struct pci_dev *pdev;
 	void __iomem *mmio;
 	struct mutex lock;		/* one transfer at a time */
+	bool dead;			/* a transfer timed out; under lock */
 	struct list_head node;		/* on edu_dma_list */
 	unsigned int users;		/* under edu_dma_list_lock */
 	wait_queue_head_t idle;		/* users reached 0 */
@@ -126,15 +127,27 @@ static int edu_dma_run(struct edu_dma *edu, u64 src, u64 dst, u32 len,
 	int ret;
 
 	mutex_lock(&edu->lock);
+	if (edu->dead) {
+		mutex_unlock(&edu->lock);
+		return -EIO;
+	}
 	writeq(src, edu->mmio + EDU_REG_DMA_SRC);
 	writeq(dst, edu->mmio + EDU_REG_DMA_DST);
 	writeq(len, edu->mmio + EDU_REG_DMA_COUNT);
 	writeq(cmd | EDU_DMA_RUN, edu->mmio + EDU_REG_DMA_CMD);
 	ret = readq_poll_timeout(edu->mmio + EDU_REG_DMA_CMD, val,
 				 !(val & EDU_DMA_RUN), 1000, EDU_DMA_TIMEOUT_US);
+	if (ret) {
+		/*
+		 * The engine may still be running: stop it from reaching memory
+		 * the caller is about to release, and take the device out of use.
+		 */
+		pci_clear_master(edu->pdev);
+		edu->dead = true;
+		pci_err(edu->pdev, "DMA of %u bytes did not finish; device disabled\n",
+			len);
+	}
 	mutex_unlock(&edu->lock);
-	if (ret)
-		pci_err(edu->pdev, "DMA of %u bytes did not finish\n", len);
 	return ret;
 }
 
@@ -156,7 +169,9 @@ static int edu_dma_check(struct edu_dma *edu, dma_addr_t addr, u32 off,
  * @len: bytes, 1 to %EDU_DMA_MAX_LEN; @off + @len at most %EDU_DMA_MAX_LEN
  *
  * Return: 0 when the transfer finished, -EINVAL for a bad length or
- * offset, -ERANGE when @addr is beyond the device's DMA mask, -ETIMEDOUT.
+ * offset, -ERANGE when @addr is beyond the device's DMA mask, -ETIMEDOUT
+ * when it did not finish (bus mastering is then turned off and every later
+ * transfer fails with -EIO).
  */
 int edu_dma_from_bus(struct edu_dma *edu, dma_addr_t addr, u32 off, u32 len)
 {
@@ -206,10 +221,9 @@ static int edu_dma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
-	if (ret)
-		return ret;
-	edu->mmio = pcim_iomap_table(pdev)[0];
+	edu->mmio = pcim_iomap_region(pdev, 0, KBUILD_MODNAME);
+	if (IS_ERR(edu->mmio))
+		return PTR_ERR(edu->mmio);
 
 	ident = readl(edu->mmio + EDU_REG_IDENT);
 	if ((ident & 0xff) != EDU_IDENT_MAGIC) {

@@ -250,14 +250,27 @@ static void p2pdma_topology_non_pci_client(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pci_p2pdma_distance(p->dev.provider, dev, false), -1);
 }
 
-/* The provider is made in a devres group, undone before the case ends. */
-static struct p2pdma_provider *topology_provider(struct kunit *test,
-						 struct pci_dev *pdev, void **group)
+static void release_group(void *data)
 {
-	*group = devres_open_group(&pdev->dev, NULL, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, *group);
+	struct pci_dev *pdev = data;
+
+	devres_release_group(&pdev->dev, pdev);
+}
+
+/*
+ * No driver is bound to the ivshmem devices while the suites run at boot:
+ * the test stands in for one, and makes the provider in a devres group
+ * that is released when the case ends, however it ends, before any driver
+ * can bind.
+ */
+static struct p2pdma_provider *topology_provider(struct kunit *test,
+						 struct pci_dev *pdev)
+{
+	KUNIT_ASSERT_NULL(test, pdev->dev.driver);
+	KUNIT_ASSERT_NOT_NULL(test, devres_open_group(&pdev->dev, pdev, GFP_KERNEL));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, release_group, pdev), 0);
 	KUNIT_ASSERT_EQ(test, pcim_p2pdma_init(pdev), 0);
-	devres_close_group(&pdev->dev, *group);
+	devres_close_group(&pdev->dev, pdev);
 	return pcim_p2pdma_provider(pdev, IVSHMEM_BAR);
 }
 
@@ -271,10 +284,9 @@ static void p2pdma_topology_provider_bars(struct kunit *test)
 	struct pci_dev *pdev = this_pair(test)->dev.provider;
 	phys_addr_t start = pci_resource_start(pdev, IVSHMEM_BAR);
 	struct p2pdma_provider *mem;
-	void *group;
 	int bar;
 
-	mem = topology_provider(test, pdev, &group);
+	mem = topology_provider(test, pdev);
 	KUNIT_ASSERT_NOT_NULL(test, mem);
 	KUNIT_EXPECT_PTR_EQ(test, mem->owner, &pdev->dev);
 	KUNIT_EXPECT_EQ(test, mem->bus_offset,
@@ -299,7 +311,7 @@ static void p2pdma_topology_provider_bars(struct kunit *test)
 
 	KUNIT_EXPECT_FALSE(test, pfn_valid(PHYS_PFN(start)));
 	KUNIT_EXPECT_FALSE(test, pci_has_p2pmem(pdev));
-	devres_release_group(&pdev->dev, group);
+	kunit_release_action(test, release_group, pdev);
 	KUNIT_EXPECT_NULL(test, pcim_p2pdma_provider(pdev, IVSHMEM_BAR));
 }
 
@@ -309,9 +321,8 @@ static void p2pdma_topology_map_type(struct kunit *test)
 	const struct topology_pair *p = this_pair(test);
 	struct p2pdma_provider *mem;
 	struct device *plain;
-	void *group;
 
-	mem = topology_provider(test, p->dev.provider, &group);
+	mem = topology_provider(test, p->dev.provider);
 	KUNIT_ASSERT_NOT_NULL(test, mem);
 	KUNIT_EXPECT_EQ(test, pci_p2pdma_map_type(mem, &p->dev.client->dev), p->type);
 	KUNIT_EXPECT_EQ(test, pci_p2pdma_map_type(mem, &p->dev.client->dev), p->type);
@@ -321,7 +332,6 @@ static void p2pdma_topology_map_type(struct kunit *test)
 	if (!IS_ERR_OR_NULL(plain))
 		KUNIT_EXPECT_EQ(test, pci_p2pdma_map_type(mem, plain),
 				PCI_P2PDMA_MAP_NOT_SUPPORTED);
-	devres_release_group(&p->dev.provider->dev, group);
 }
 
 static struct kunit_case p2pdma_topology_cases[] = {
