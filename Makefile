@@ -49,6 +49,7 @@ help:
 	@echo "make initramfs       busybox + the static test programs"
 	@echo "make test            every KUnit suite and selftest in every topology"
 	@echo "make test PLAN=name  one plan (rig/vm.py plans lists them)"
+	@echo "make test FORCE=1    boot plans that passed before with the same inputs too"
 	@echo "make demo            the main job"
 	@echo "make shell CPU=q35   boot the machine (CPU=q35 or epyc) with a shell"
 	@echo "make export-patches  turn commits in build/linux into patches/"
