@@ -104,7 +104,8 @@ static struct edu_p2p_ctx *use_pair(struct kunit *test, const struct rig_pair *p
 	ctx->bar = pci_resource_start(iv, RIG_IVSHMEM_BAR);
 	KUNIT_ASSERT_GE(test, pci_resource_len(iv, RIG_IVSHMEM_BAR), BAR_MAPPED);
 	ctx->bar_io = ioremap(ctx->bar, BAR_MAPPED);
-	KUNIT_ASSERT_NOT_NULL(test, ctx->bar_io);
+	if (!ctx->bar_io)
+		KUNIT_FAIL_AND_ABORT(test, "%s: cannot map the BAR", pair->name);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, iounmap_action,
 							(void __force *)ctx->bar_io), 0);
 
