@@ -82,12 +82,14 @@ SELFTESTS = {'vfio_iommufd_baseline_test': 12, 'vfio_type1_p2p_test': 2,
 KUNIT_GLOB = '*p2p*'
 TOPOLOGY_KUNIT_CASES = 5 + 3 * len(TOPOLOGIES)   # per-machine + per-pair
 EDU_KUNIT_CASES = 7 + 2 * len(TOPOLOGIES)
+DMABUF_PHYS_KUNIT_CASES = 9                      # suite dma_buf_phys_p2p
 
 
 def plan(name, cpu, cmdline='', tests=None, kunit_skips=0, nvme=False,
          host_checks=0):
     return Plan(name, cpu, cmdline, list(TOPOLOGIES), nvme, KUNIT_GLOB,
-                tests or {}, TOPOLOGY_KUNIT_CASES + EDU_KUNIT_CASES,
+                tests or {},
+                TOPOLOGY_KUNIT_CASES + EDU_KUNIT_CASES + DMABUF_PHYS_KUNIT_CASES,
                 kunit_skips, host_checks)
 
 
@@ -133,6 +135,8 @@ def qemu_args(p, rundir):
                             f'mem-path={path},size={IVSHMEM_SIZE}',
                  '-device', f'ivshmem-plain,memdev=iv-{name},bus={iv_bus}',
                  '-device', f'edu,bus={edu_bus},dma_mask={(1 << EDU_DMA_BITS) - 1:#x}']
+    # A function with an I/O-port BAR (BAR1), which cannot be exported.
+    args += ['-device', 'pci-testdev,bus=pcie.0,addr=0xa']
     if p.nvme:
         with open(os.path.join(rundir, 'nvme.img'), 'wb') as f:
             f.truncate(8 << 20)

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dma-buf physical range interconnect.
+ *
+ * An exporter whose memory is a PCI BAR describes a buffer as a list of
+ * physical ranges plus the P2P provider that owns them
+ * (&dma_buf_ops.get_phys), instead of building a scatterlist of struct
+ * pages it does not have. An importer that declared
+ * &dma_buf_attach_ops.allow_phys gets that description under the
+ * reservation lock and maps it for its device with dma_buf_phys_map():
+ * the PCI core says whether and how the importer reaches the provider,
+ * and each range becomes a bus address or a dma_map_phys() mapping with
+ * DMA_ATTR_MMIO. Importers that only know dma_buf_map_attachment() are
+ * served by the exporter with dma_buf_phys_map_sgt(), which builds a
+ * DMA-address-only table from the same mapping.
+ *
+ * Every mapping made here is counted on its attachment and on the buffer,
+ * so an exporter that revokes can wait until the importers it notified
+ * have really dropped them (dma_buf_phys_wait_unmapped()).
+ *
+ * See Documentation/driver-api/dma-buf-phys.rst.
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/dma-buf-phys.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/fault-inject.h>
+#include <linux/jiffies.h>
+#include <linux/moduleparam.h>
+#include <linux/overflow.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+#include <kunit/visibility.h>
+
+VISIBLE_IF_KUNIT unsigned int dma_buf_phys_revoke_warn_ms = 5000;
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_phys_revoke_warn_ms);
+module_param_named(revoke_warn_ms, dma_buf_phys_revoke_warn_ms, uint, 0644);
+MODULE_PARM_DESC(revoke_warn_ms,
+		 "Warn when importers still hold mappings this long after a revoke (ms)");
+
+static DECLARE_WAIT_QUEUE_HEAD(dma_buf_phys_wq);
+
+#ifdef CONFIG_FAULT_INJECTION
+static DECLARE_FAULT_ATTR(fail_dma_buf_phys);
+
+static int __init fail_dma_buf_phys_setup(char *str)
+{
+	return setup_fault_attr(&fail_dma_buf_phys, str);
+}
+__setup("fail_dma_buf_phys=", fail_dma_buf_phys_setup);
+
+/*
+ * A fault point before every allocation and every DMA mapping, reachable
+ * through the task's fail-nth counter, so tests can fail each one in turn.
+ */
+static bool dma_buf_phys_should_fail(void)
+{
+	return should_fail_ex(&fail_dma_buf_phys, 1, FAULT_NOWARN);
+}
+#else
+static bool dma_buf_phys_should_fail(void)
+{
+	return false;
+}
+#endif
+
+/**
+ * dma_buf_attach_is_phys - did this attachment negotiate the range list?
+ * @attach: the attachment
+ *
+ * Return: true when the importer declared &dma_buf_attach_ops.allow_phys
+ * and the exporter implements &dma_buf_ops.get_phys.
+ */
+bool dma_buf_attach_is_phys(struct dma_buf_attachment *attach)
+{
+	return attach->phys;
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_attach_is_phys, DMA_BUF);
+
+/**
+ * dma_buf_attach_is_revocable - may the exporter revoke this attachment?
+ * @attach: the attachment
+ *
+ * For an exporter's &dma_buf_ops.attach: memory that can be revoked must
+ * only be attached by importers that drop their mappings when told to.
+ *
+ * Return: true for a dynamic importer that declared
+ * &dma_buf_attach_ops.revocable.
+ */
+bool dma_buf_attach_is_revocable(struct dma_buf_attachment *attach)
+{
+	return attach->importer_ops && attach->revocable;
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_attach_is_revocable, DMA_BUF);
+
+static void dma_buf_phys_users_get(struct dma_buf_attachment *attach)
+{
+	atomic_inc(&attach->phys_users);
+	atomic_inc(&attach->dmabuf->phys_users);
+}
+
+static void dma_buf_phys_users_put(struct dma_buf_attachment *attach)
+{
+	if (WARN_ON(atomic_dec_return(&attach->phys_users) < 0)) {
+		atomic_inc(&attach->phys_users);
+		return;
+	}
+	if (atomic_dec_and_test(&attach->dmabuf->phys_users))
+		wake_up_all(&dma_buf_phys_wq);
+}
+
+/**
+ * dma_buf_get_phys - get the physical range description of a buffer
+ * @attach: an attachment that negotiated the range list
+ * @phys: filled with the provider and the ranges
+ *
+ * For importers that map the ranges themselves (into an IOMMU domain, say).
+ * The description stays valid, and the exporter's revoke keeps waiting,
+ * until the importer calls dma_buf_put_phys(); the importer must do that
+ * once it has torn down everything it built from @phys, at the latest
+ * from its &dma_buf_attach_ops.move_notify.
+ *
+ * Context: the buffer's reservation lock must be held.
+ * Return: 0; -EOPNOTSUPP when the attachment did not negotiate the range
+ * list; -ENODEV while the buffer is revoked.
+ */
+int dma_buf_get_phys(struct dma_buf_attachment *attach,
+		     struct dma_buf_phys *phys)
+{
+	struct dma_buf *dmabuf = attach->dmabuf;
+	int ret;
+
+	dma_resv_assert_held(dmabuf->resv);
+	if (!attach->phys)
+		return -EOPNOTSUPP;
+
+	ret = dmabuf->ops->get_phys(attach, phys);
+	if (ret)
+		return ret;
+	if (WARN_ON_ONCE(!phys->provider || !phys->nr_ranges))
+		return -EINVAL;
+
+	dma_buf_phys_users_get(attach);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_get_phys, DMA_BUF);
+
+/**
+ * dma_buf_put_phys - release a description from dma_buf_get_phys()
+ * @attach: the attachment it was obtained on
+ *
+ * Wakes an exporter waiting in dma_buf_phys_wait_unmapped() when this was
+ * the buffer's last outstanding mapping.
+ */
+void dma_buf_put_phys(struct dma_buf_attachment *attach)
+{
+	dma_buf_phys_users_put(attach);
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_put_phys, DMA_BUF);
+
+static void dma_buf_phys_unmap_ranges(struct dma_buf_dma_map *map,
+				      unsigned int count)
+{
+	unsigned int i;
+
+	if (map->map_type != PCI_P2PDMA_MAP_THRU_HOST_BRIDGE)
+		return;
+	for (i = 0; i < count; i++)
+		dma_unmap_phys(map->dev, map->ranges[i].addr,
+			       map->ranges[i].len, map->dir, DMA_ATTR_MMIO);
+}
+
+static struct dma_buf_dma_map *
+dma_buf_phys_map_ranges(struct device *dev, const struct dma_buf_phys *phys,
+			enum dma_data_direction dir)
+{
+	const struct dma_buf_phys_range *r = phys->ranges;
+	struct dma_buf_dma_map *map;
+	unsigned int i;
+	int type;
+
+	type = pci_p2pdma_map_type(phys->provider, dev);
+	if (type != PCI_P2PDMA_MAP_BUS_ADDR &&
+	    type != PCI_P2PDMA_MAP_THRU_HOST_BRIDGE)
+		return ERR_PTR(-EREMOTEIO);
+
+	if (dma_buf_phys_should_fail())
+		return ERR_PTR(-ENOMEM);
+	map = kvzalloc(struct_size(map, ranges, phys->nr_ranges), GFP_KERNEL);
+	if (!map)
+		return ERR_PTR(-ENOMEM);
+	map->dev = dev;
+	map->map_type = type;
+	map->dir = dir;
+	map->nr_ranges = phys->nr_ranges;
+
+	for (i = 0; i < phys->nr_ranges; i++) {
+		map->ranges[i].len = r[i].len;
+		if (type == PCI_P2PDMA_MAP_BUS_ADDR) {
+			map->ranges[i].addr =
+				pci_p2pdma_bus_addr_map(phys->provider,
+							r[i].paddr);
+			continue;
+		}
+		if (dma_buf_phys_should_fail())
+			goto err_unmap;
+		map->ranges[i].addr = dma_map_phys(dev, r[i].paddr, r[i].len,
+						   dir, DMA_ATTR_MMIO);
+		if (dma_mapping_error(dev, map->ranges[i].addr))
+			goto err_unmap;
+	}
+	return map;
+
+err_unmap:
+	dma_buf_phys_unmap_ranges(map, i);
+	kvfree(map);
+	return ERR_PTR(-ENOMEM);
+}
+
+/**
+ * dma_buf_phys_map - map a range-list buffer for the importing device
+ * @attach: an attachment that negotiated the range list
+ * @dir: direction of the DMA the importer will do
+ *
+ * Asks the PCI core how @attach->dev reaches the buffer's provider, then
+ * gives each range a bus address (both behind one switch) or a
+ * dma_map_phys() mapping with %DMA_ATTR_MMIO (through the host bridge).
+ * The mapping counts as a use of the description until
+ * dma_buf_phys_unmap(); a dynamic importer calls that from its
+ * &dma_buf_attach_ops.move_notify.
+ *
+ * Context: the buffer's reservation lock must be held.
+ * Return: the DMA ranges, one per physical range, or an ERR_PTR():
+ * -EOPNOTSUPP without the negotiated range list, -ENODEV while revoked,
+ * -EREMOTEIO when the device cannot reach the provider by P2P DMA,
+ * -ENOMEM when memory or a DMA mapping could not be had.
+ */
+struct dma_buf_dma_map *dma_buf_phys_map(struct dma_buf_attachment *attach,
+					 enum dma_data_direction dir)
+{
+	struct dma_buf_dma_map *map;
+	struct dma_buf_phys phys;
+	int ret;
+
+	ret = dma_buf_get_phys(attach, &phys);
+	if (ret)
+		return ERR_PTR(ret);
+
+	map = dma_buf_phys_map_ranges(attach->dev, &phys, dir);
+	if (IS_ERR(map))
+		dma_buf_put_phys(attach);
+	return map;
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_phys_map, DMA_BUF);
+
+/**
+ * dma_buf_phys_unmap - release a mapping from dma_buf_phys_map()
+ * @attach: the attachment it was made on
+ * @map: the mapping
+ */
+void dma_buf_phys_unmap(struct dma_buf_attachment *attach,
+			struct dma_buf_dma_map *map)
+{
+	dma_buf_phys_unmap_ranges(map, map->nr_ranges);
+	kvfree(map);
+	dma_buf_put_phys(attach);
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_phys_unmap, DMA_BUF);
+
+/* A DMA-address-only table and the mapping it was built from. */
+struct dma_buf_phys_sgt {
+	struct sg_table sgt;
+	unsigned int nents;
+	struct dma_buf_dma_map *map;
+};
+
+static unsigned int dma_buf_phys_seg_max(struct device *dev)
+{
+	return min_t(unsigned int, dma_get_max_seg_size(dev), UINT_MAX) &
+	       PAGE_MASK;
+}
+
+/**
+ * dma_buf_phys_map_sgt - serve map_dma_buf() from a range description
+ * @attach: the attachment being mapped (must allow peer2peer)
+ * @phys: the exporter's description of the buffer
+ * @dir: direction from dma_buf_map_attachment()
+ *
+ * For an exporter's &dma_buf_ops.map_dma_buf: maps @phys as
+ * dma_buf_phys_map() does and returns the DMA ranges as an sg_table with
+ * no pages and an empty CPU list (orig_nents is 0): only the DMA list,
+ * walked with for_each_sgtable_dma_sg(), is meaningful. Ranges longer than
+ * the device's maximum segment are split.
+ *
+ * Context: the buffer's reservation lock must be held.
+ * Return: the table, released with dma_buf_phys_unmap_sgt(), or an
+ * ERR_PTR(): -EOPNOTSUPP for an importer without peer2peer, otherwise as
+ * dma_buf_phys_map().
+ */
+struct sg_table *dma_buf_phys_map_sgt(struct dma_buf_attachment *attach,
+				      const struct dma_buf_phys *phys,
+				      enum dma_data_direction dir)
+{
+	unsigned int seg_max = dma_buf_phys_seg_max(attach->dev);
+	struct dma_buf_phys_sgt *ps;
+	struct scatterlist *sg;
+	unsigned int i, nents = 0;
+	int ret;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (!attach->peer2peer)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!seg_max || !phys->nr_ranges)
+		return ERR_PTR(-EINVAL);
+
+	for (i = 0; i < phys->nr_ranges; i++) {
+		size_t segs = DIV_ROUND_UP(phys->ranges[i].len, seg_max);
+
+		if (!phys->ranges[i].len || segs > UINT_MAX - nents)
+			return ERR_PTR(-EINVAL);
+		nents += segs;
+	}
+
+	if (dma_buf_phys_should_fail())
+		return ERR_PTR(-ENOMEM);
+	ps = kzalloc(sizeof(*ps), GFP_KERNEL);
+	if (!ps)
+		return ERR_PTR(-ENOMEM);
+
+	ps->map = dma_buf_phys_map_ranges(attach->dev, phys, dir);
+	if (IS_ERR(ps->map)) {
+		ret = PTR_ERR(ps->map);
+		goto err_free;
+	}
+
+	ret = -ENOMEM;
+	if (dma_buf_phys_should_fail())
+		goto err_unmap;
+	ret = sg_alloc_table(&ps->sgt, nents, GFP_KERNEL);
+	if (ret)
+		goto err_unmap;
+	ps->nents = nents;
+
+	sg = ps->sgt.sgl;
+	for (i = 0; i < ps->map->nr_ranges; i++) {
+		dma_addr_t addr = ps->map->ranges[i].addr;
+		size_t left = ps->map->ranges[i].len;
+
+		while (left) {
+			unsigned int len = min_t(size_t, left, seg_max);
+
+			sg_dma_address(sg) = addr;
+			sg_dma_len(sg) = len;
+			if (ps->map->map_type == PCI_P2PDMA_MAP_BUS_ADDR)
+				sg_dma_mark_bus_address(sg);
+			addr += len;
+			left -= len;
+			sg = sg_next(sg);
+		}
+	}
+	/* Nothing here has a struct page or a CPU address */
+	ps->sgt.orig_nents = 0;
+
+	dma_buf_phys_users_get(attach);
+	return &ps->sgt;
+
+err_unmap:
+	dma_buf_phys_unmap_ranges(ps->map, ps->map->nr_ranges);
+	kvfree(ps->map);
+err_free:
+	kfree(ps);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_phys_map_sgt, DMA_BUF);
+
+/**
+ * dma_buf_phys_unmap_sgt - release a table from dma_buf_phys_map_sgt()
+ * @attach: the attachment it was made for
+ * @sgt: the table
+ * @dir: direction it was mapped with
+ *
+ * For an exporter's &dma_buf_ops.unmap_dma_buf.
+ */
+void dma_buf_phys_unmap_sgt(struct dma_buf_attachment *attach,
+			    struct sg_table *sgt, enum dma_data_direction dir)
+{
+	struct dma_buf_phys_sgt *ps = container_of(sgt, struct dma_buf_phys_sgt,
+						   sgt);
+
+	WARN_ON_ONCE(ps->map->dir != dir);
+	ps->sgt.orig_nents = ps->nents;
+	sg_free_table(&ps->sgt);
+	dma_buf_phys_unmap_ranges(ps->map, ps->map->nr_ranges);
+	kvfree(ps->map);
+	kfree(ps);
+	dma_buf_phys_users_put(attach);
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_phys_unmap_sgt, DMA_BUF);
+
+static unsigned int dma_buf_phys_warn_late(struct dma_buf *dmabuf)
+{
+	struct dma_buf_attachment *attach;
+	unsigned int late = 0;
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	list_for_each_entry(attach, &dmabuf->attachments, node) {
+		int users = atomic_read(&attach->phys_users);
+
+		if (!users)
+			continue;
+		late++;
+		dev_warn(attach->dev,
+			 "dma-buf %lu (%s): importer %s still holds %d mapping(s) %u ms after revocation; waiting\n",
+			 file_inode(dmabuf->file)->i_ino, dmabuf->exp_name,
+			 dev_driver_string(attach->dev), users,
+			 dma_buf_phys_revoke_warn_ms);
+	}
+	dma_resv_unlock(dmabuf->resv);
+	return late;
+}
+
+/**
+ * dma_buf_phys_wait_unmapped - wait until importers dropped their mappings
+ * @dmabuf: a buffer the exporter just revoked
+ *
+ * The exporter's revoke is: under the reservation lock, make
+ * &dma_buf_ops.get_phys and &dma_buf_ops.map_dma_buf fail with -ENODEV and
+ * call dma_buf_move_notify(); drop the lock; call this. It returns once
+ * every mapping made through this interconnect is released. Past
+ * the revoke_warn_ms module parameter it warns once, naming each importer
+ * that is late, and keeps waiting: an importer that never unmaps is a bug
+ * that must be visible, not a reason to let memory be reached after a
+ * revoke.
+ *
+ * Context: process context; the reservation lock must not be held.
+ * Return: the number of importers that were late (0 normally).
+ */
+unsigned int dma_buf_phys_wait_unmapped(struct dma_buf *dmabuf)
+{
+	unsigned int late;
+
+	might_sleep();
+	if (wait_event_timeout(dma_buf_phys_wq,
+			       !atomic_read(&dmabuf->phys_users),
+			       msecs_to_jiffies(dma_buf_phys_revoke_warn_ms)))
+		return 0;
+
+	late = dma_buf_phys_warn_late(dmabuf);
+	wait_event(dma_buf_phys_wq, !atomic_read(&dmabuf->phys_users));
+	return late;
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_phys_wait_unmapped, DMA_BUF);

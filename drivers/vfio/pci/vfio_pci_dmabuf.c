@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO_DEVICE_FEATURE_DMA_BUF: slices of a PCI memory BAR exported as a
+ * dma-buf described by physical ranges (drivers/dma-buf/dma-buf-phys.c),
+ * for importers that reach the BAR by peer-to-peer DMA.
+ *
+ * The buffers of a device are on vdev->dmabufs under memory_lock. Every
+ * place that zaps the BAR mmaps (memory decode off, D3hot, FLR, reset,
+ * hot reset, runtime low power) revokes them with
+ * vfio_pci_dma_buf_move(), and vfio_pci_dma_buf_sync() restores them when
+ * the BAR can answer again. Closing the device revokes them for good and
+ * drops the registration reference each one held on the device.
+ *
+ * Lock order: memory_lock, then the buffer's reservation lock, then
+ * whatever the importers take in move_notify. Nothing here takes
+ * memory_lock under a reservation lock.
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/dma-buf-phys.h>
+#include <linux/dma-resv.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/overflow.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/vfio_pci_core.h>
+
+#include "vfio_pci_priv.h"
+
+struct vfio_pci_dma_buf {
+	struct dma_buf *dmabuf;
+	/* NULL once the device was closed; under memory_lock and resv */
+	struct vfio_pci_core_device *vdev;
+	struct list_head node;		/* on vdev->dmabufs, under memory_lock */
+	struct p2pdma_provider *provider;
+	bool revoked;			/* under resv, written with memory_lock */
+	unsigned int nr_ranges;
+	struct dma_buf_phys_range ranges[] __counted_by(nr_ranges);
+};
+
+static int vfio_pci_dma_buf_attach(struct dma_buf *dmabuf,
+				   struct dma_buf_attachment *attach)
+{
+	/*
+	 * Only importers that handle memory without struct pages and that
+	 * drop their mappings when the device stops answering.
+	 */
+	if (!dma_buf_attach_is_revocable(attach))
+		return -EOPNOTSUPP;
+	if (!attach->peer2peer && !dma_buf_attach_is_phys(attach))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/*
+ * BAR memory does not move. Having pin/unpin makes the buffer dynamic, so
+ * the dma-buf core never maps an attachment once and caches the table
+ * past a revoke.
+ */
+static int vfio_pci_dma_buf_pin(struct dma_buf_attachment *attach)
+{
+	return 0;
+}
+
+static void vfio_pci_dma_buf_unpin(struct dma_buf_attachment *attach)
+{
+}
+
+static void vfio_pci_dma_buf_describe(struct vfio_pci_dma_buf *priv,
+				      struct dma_buf_phys *phys)
+{
+	phys->provider = priv->provider;
+	phys->ranges = priv->ranges;
+	phys->nr_ranges = priv->nr_ranges;
+}
+
+static int vfio_pci_dma_buf_get_phys(struct dma_buf_attachment *attach,
+				     struct dma_buf_phys *phys)
+{
+	struct vfio_pci_dma_buf *priv = attach->dmabuf->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (priv->revoked)
+		return -ENODEV;
+	vfio_pci_dma_buf_describe(priv, phys);
+	return 0;
+}
+
+static struct sg_table *
+vfio_pci_dma_buf_map(struct dma_buf_attachment *attach,
+		     enum dma_data_direction dir)
+{
+	struct vfio_pci_dma_buf *priv = attach->dmabuf->priv;
+	struct dma_buf_phys phys;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (priv->revoked)
+		return ERR_PTR(-ENODEV);
+	vfio_pci_dma_buf_describe(priv, &phys);
+	return dma_buf_phys_map_sgt(attach, &phys, dir);
+}
+
+static void vfio_pci_dma_buf_unmap(struct dma_buf_attachment *attach,
+				   struct sg_table *sgt,
+				   enum dma_data_direction dir)
+{
+	dma_buf_phys_unmap_sgt(attach, sgt, dir);
+}
+
+static void vfio_pci_dma_buf_release(struct dma_buf *dmabuf)
+{
+	struct vfio_pci_dma_buf *priv = dmabuf->priv;
+
+	/*
+	 * vfio_pci_dma_buf_cleanup() only detaches buffers whose file it
+	 * could still take a reference on, so a buffer being released is
+	 * either detached already (vdev NULL) or still ours to unlink.
+	 */
+	if (priv->vdev) {
+		struct vfio_pci_core_device *vdev = priv->vdev;
+
+		down_write(&vdev->memory_lock);
+		list_del_init(&priv->node);
+		up_write(&vdev->memory_lock);
+		vfio_device_put_registration(&vdev->vdev);
+	}
+	kvfree(priv);
+}
+
+static const struct dma_buf_ops vfio_pci_dma_buf_ops = {
+	.attach = vfio_pci_dma_buf_attach,
+	.pin = vfio_pci_dma_buf_pin,
+	.unpin = vfio_pci_dma_buf_unpin,
+	.map_dma_buf = vfio_pci_dma_buf_map,
+	.unmap_dma_buf = vfio_pci_dma_buf_unmap,
+	.get_phys = vfio_pci_dma_buf_get_phys,
+	.release = vfio_pci_dma_buf_release,
+};
+
+/* Revoke or restore one buffer; the caller holds a file reference. */
+static void vfio_pci_dma_buf_set_revoked(struct vfio_pci_dma_buf *priv,
+					 bool revoked, bool detach)
+{
+	struct dma_buf *dmabuf = priv->dmabuf;
+
+	if (priv->revoked == revoked && !detach)
+		return;
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	if (detach)
+		priv->vdev = NULL;
+	if (priv->revoked != revoked) {
+		priv->revoked = revoked;
+		if (revoked)
+			dma_buf_move_notify(dmabuf);
+	}
+	dma_resv_unlock(dmabuf->resv);
+
+	if (revoked)
+		dma_buf_phys_wait_unmapped(dmabuf);
+}
+
+/* BAR accesses work: decode on, D0, not in runtime low power. */
+static bool vfio_pci_dma_buf_usable(struct vfio_pci_core_device *vdev)
+{
+	return !vdev->pm_runtime_engaged && __vfio_pci_memory_enabled(vdev);
+}
+
+/**
+ * vfio_pci_dma_buf_move - revoke or restore every buffer of a device
+ * @vdev: the device
+ * @revoked: true to revoke, false to restore
+ *
+ * Revoking returns once every importer dropped its mappings.
+ *
+ * Context: memory_lock held for writing.
+ */
+void vfio_pci_dma_buf_move(struct vfio_pci_core_device *vdev, bool revoked)
+{
+	struct vfio_pci_dma_buf *priv;
+
+	lockdep_assert_held_write(&vdev->memory_lock);
+
+	list_for_each_entry(priv, &vdev->dmabufs, node) {
+		/* A buffer whose last reference is gone is being released */
+		if (!get_file_active(&priv->dmabuf->file))
+			continue;
+		vfio_pci_dma_buf_set_revoked(priv, revoked, false);
+		fput(priv->dmabuf->file);
+	}
+}
+
+/**
+ * vfio_pci_dma_buf_sync - restore the buffers if the BAR can answer again
+ * @vdev: the device
+ *
+ * Called before memory_lock is released after anything that may have
+ * changed whether the BAR answers; revokes if it does not.
+ *
+ * Context: memory_lock held for writing.
+ */
+void vfio_pci_dma_buf_sync(struct vfio_pci_core_device *vdev)
+{
+	vfio_pci_dma_buf_move(vdev, !vfio_pci_dma_buf_usable(vdev));
+}
+
+/**
+ * vfio_pci_dma_buf_cleanup - revoke a device's buffers for good
+ * @vdev: the device being closed
+ *
+ * The dma-buf files stay valid but can never be mapped again, and no
+ * longer keep the device registered.
+ */
+void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev)
+{
+	struct vfio_pci_dma_buf *priv, *tmp;
+
+	down_write(&vdev->memory_lock);
+	list_for_each_entry_safe(priv, tmp, &vdev->dmabufs, node) {
+		if (!get_file_active(&priv->dmabuf->file))
+			continue;
+		list_del_init(&priv->node);
+		vfio_pci_dma_buf_set_revoked(priv, true, true);
+		vfio_device_put_registration(&vdev->vdev);
+		fput(priv->dmabuf->file);
+	}
+	up_write(&vdev->memory_lock);
+}
+
+static int vfio_pci_dma_range_cmp(const void *a, const void *b)
+{
+	const struct vfio_region_dma_range *ra = a, *rb = b;
+
+	if (ra->offset != rb->offset)
+		return ra->offset < rb->offset ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Check the ranges against the BAR; on success *size is the buffer size.
+ * Sorts a copy to find overlaps, so @ranges keeps the caller's order.
+ */
+static int vfio_pci_dma_buf_check_ranges(const struct vfio_region_dma_range *ranges,
+					 u32 nr, u64 bar_len, u64 *size)
+{
+	struct vfio_region_dma_range *sorted;
+	u64 total = 0, end;
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		if (!ranges[i].length || !PAGE_ALIGNED(ranges[i].offset) ||
+		    !PAGE_ALIGNED(ranges[i].length))
+			return -EINVAL;
+		if (check_add_overflow(ranges[i].offset, ranges[i].length, &end))
+			return -EOVERFLOW;
+		if (end > bar_len)
+			return -EINVAL;
+		if (check_add_overflow(total, ranges[i].length, &total))
+			return -EINVAL;
+	}
+
+	if (nr > 1) {
+		sorted = kvmemdup(ranges, array_size(nr, sizeof(*ranges)),
+				  GFP_KERNEL);
+		if (!sorted)
+			return -ENOMEM;
+		sort(sorted, nr, sizeof(*sorted), vfio_pci_dma_range_cmp, NULL);
+		for (i = 1; i < nr; i++) {
+			if (sorted[i].offset <
+			    sorted[i - 1].offset + sorted[i - 1].length) {
+				kvfree(sorted);
+				return -EINVAL;
+			}
+		}
+		kvfree(sorted);
+	}
+
+	*size = total;
+	return 0;
+}
+
+static int vfio_pci_dma_buf_check_bar(struct pci_dev *pdev, u32 index)
+{
+	unsigned long flags;
+
+	if (index > VFIO_PCI_BAR5_REGION_INDEX)
+		return -ENODEV;
+	flags = pci_resource_flags(pdev, index);
+	if (!pci_resource_len(pdev, index) || (flags & IORESOURCE_UNSET))
+		return -ENODEV;
+	if (flags & IORESOURCE_IO)
+		return -EINVAL;
+	if (!(flags & IORESOURCE_MEM))
+		return -ENODEV;
+	return 0;
+}
+
+/**
+ * vfio_pci_core_feature_dma_buf - VFIO_DEVICE_FEATURE_DMA_BUF
+ * @vdev: the device
+ * @flags: the feature flags (only GET and PROBE are supported)
+ * @arg: user's &struct vfio_device_feature_dma_buf
+ * @argsz: bytes the user supplied at @arg
+ *
+ * Return: the new dma-buf file descriptor, 0 for PROBE, or the errno the
+ * UAPI names for each bad request.
+ */
+int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
+				  struct vfio_device_feature_dma_buf __user *arg,
+				  size_t argsz)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct vfio_device_feature_dma_buf get;
+	struct vfio_region_dma_range *uranges;
+	struct pci_dev *pdev = vdev->pdev;
+	struct vfio_pci_dma_buf *priv;
+	struct dma_buf *dmabuf;
+	u64 size;
+	u32 i;
+	int ret;
+
+	if (!vdev->dma_buf_export)
+		return -EOPNOTSUPP;
+
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+				 sizeof(get));
+	if (ret != 1)
+		return ret;
+
+	if (copy_from_user(&get, arg, sizeof(get)))
+		return -EFAULT;
+	if (get.flags || !get.nr_ranges)
+		return -EINVAL;
+	if (get.nr_ranges > VFIO_DEVICE_DMA_BUF_MAX_RANGES)
+		return -E2BIG;
+	if (argsz < struct_size(&get, dma_ranges, get.nr_ranges))
+		return -EINVAL;
+	if (get.open_flags & ~(O_ACCMODE | O_CLOEXEC | O_NONBLOCK) ||
+	    (get.open_flags & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+
+	ret = vfio_pci_dma_buf_check_bar(pdev, get.region_index);
+	if (ret)
+		return ret;
+
+	uranges = vmemdup_array_user(&arg->dma_ranges, get.nr_ranges,
+				     sizeof(*uranges));
+	if (IS_ERR(uranges))
+		return PTR_ERR(uranges);
+
+	ret = vfio_pci_dma_buf_check_ranges(uranges, get.nr_ranges,
+					    pci_resource_len(pdev,
+							     get.region_index),
+					    &size);
+	if (ret)
+		goto err_free_uranges;
+
+	priv = kvzalloc(struct_size(priv, ranges, get.nr_ranges), GFP_KERNEL);
+	if (!priv) {
+		ret = -ENOMEM;
+		goto err_free_uranges;
+	}
+	priv->nr_ranges = get.nr_ranges;
+	for (i = 0; i < get.nr_ranges; i++) {
+		priv->ranges[i].paddr = pci_resource_start(pdev,
+							   get.region_index) +
+					uranges[i].offset;
+		priv->ranges[i].len = uranges[i].length;
+	}
+	INIT_LIST_HEAD(&priv->node);
+
+	if (!vfio_device_try_get_registration(&vdev->vdev)) {
+		ret = -ENODEV;
+		goto err_free_priv;
+	}
+
+	/* The P2P provider describes the BAR; created once per binding */
+	down_write(&vdev->memory_lock);
+	ret = pcim_p2pdma_init(pdev);
+	if (!ret) {
+		priv->provider = pcim_p2pdma_provider(pdev, get.region_index);
+		if (!priv->provider)
+			ret = -EINVAL;
+	}
+	up_write(&vdev->memory_lock);
+	if (ret)
+		goto err_put_registration;
+
+	exp_info.ops = &vfio_pci_dma_buf_ops;
+	exp_info.size = size;
+	exp_info.flags = get.open_flags;
+	exp_info.priv = priv;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto err_put_registration;
+	}
+	priv->dmabuf = dmabuf;
+
+	/* From here the release op undoes the registration and the list */
+	down_write(&vdev->memory_lock);
+	priv->vdev = vdev;
+	priv->revoked = !vfio_pci_dma_buf_usable(vdev);
+	list_add_tail(&priv->node, &vdev->dmabufs);
+	up_write(&vdev->memory_lock);
+
+	kvfree(uranges);
+
+	ret = dma_buf_fd(dmabuf, get.open_flags);
+	if (ret < 0)
+		dma_buf_put(dmabuf);
+	return ret;
+
+err_put_registration:
+	vfio_device_put_registration(&vdev->vdev);
+err_free_priv:
+	kvfree(priv);
+err_free_uranges:
+	kvfree(uranges);
+	return ret;
+}
+
+MODULE_IMPORT_NS(DMA_BUF);
