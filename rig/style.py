@@ -40,7 +40,11 @@ def _checkpatch(args):
 # patched files whose 6.12 versions are sparse clean (kernel/dma/mapping.c
 # is not: trace/events/dma.h overflows sparse's token expansion).
 SPARSE_TARGETS = ['drivers/misc/edu_dma/', 'drivers/pci/p2pdma.o',
-                  'drivers/iommu/dma-iommu.o']
+                  'drivers/iommu/dma-iommu.o', 'drivers/dma-buf/dma-buf-phys.o',
+                  'drivers/dma-buf/dma-buf-phys-kunit.o', 'drivers/dma-buf/dma-buf.o',
+                  'drivers/vfio/pci/vfio_pci_dmabuf.o', 'drivers/vfio/vfio_main.o']
+# vfio_pci_core.c and vfio_pci_config.c are not sparse clean in 6.12
+# (pci_power_t comparisons, a vm_fault_t cast); our hooks there are calls.
 
 
 def _sparse(out):

@@ -843,6 +843,7 @@ static struct kunit_suite dma_buf_phys_suite = {
 	.init = phys_init,
 	.test_cases = dma_buf_phys_cases,
 };
+
 kunit_test_suite(dma_buf_phys_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the dma-buf physical range interconnect");

@@ -46,12 +46,6 @@ static DECLARE_WAIT_QUEUE_HEAD(dma_buf_phys_wq);
 #ifdef CONFIG_FAULT_INJECTION
 static DECLARE_FAULT_ATTR(fail_dma_buf_phys);
 
-static int __init fail_dma_buf_phys_setup(char *str)
-{
-	return setup_fault_attr(&fail_dma_buf_phys, str);
-}
-__setup("fail_dma_buf_phys=", fail_dma_buf_phys_setup);
-
 /*
  * A fault point before every allocation and every DMA mapping, reachable
  * through the task's fail-nth counter, so tests can fail each one in turn.

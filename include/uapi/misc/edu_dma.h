@@ -13,6 +13,7 @@
 #ifndef _UAPI_MISC_EDU_DMA_H
 #define _UAPI_MISC_EDU_DMA_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -23,13 +24,13 @@
 
 /* Import modes for &struct edu_dma_import.flags */
 /* Map through dma_buf_map_attachment() (the exporter's sg_table) */
-#define EDU_DMA_IMPORT_SGT		(1 << 0)
+#define EDU_DMA_IMPORT_SGT		_BITUL(0)
 /* Attach statically (no move_notify, no peer2peer) */
-#define EDU_DMA_IMPORT_STATIC		(1 << 1)
+#define EDU_DMA_IMPORT_STATIC		_BITUL(1)
 /* Dynamic, but without declaring that mappings are dropped on revoke */
-#define EDU_DMA_IMPORT_NOT_REVOCABLE	(1 << 2)
+#define EDU_DMA_IMPORT_NOT_REVOCABLE	_BITUL(2)
 /* Dynamic and revocable, but accepting neither P2P nor range lists */
-#define EDU_DMA_IMPORT_NO_P2P		(1 << 3)
+#define EDU_DMA_IMPORT_NO_P2P		_BITUL(3)
 
 /**
  * struct edu_dma_import - EDU_DMA_IMPORT argument
