@@ -79,6 +79,11 @@ Plan = namedtuple('Plan', 'name cpu cmdline topologies nvme kunit tests kunit_ca
 # more ran.
 SELFTESTS = {'vfio_iommufd_baseline_test': 12, 'vfio_type1_p2p_test': 2,
              'p2pmem_nvme_cmb_test': 3}
+DMABUF_TESTS = {'vfio_dmabuf_test': 98}
+# vfio_dmabuf_test's host checks: per pair, the bytes that stayed in place
+# after each refused transfer (7); untranslated, also the bytes moved (5).
+DMABUF_CHECKS_Q35 = 7 * len(TOPOLOGIES)
+DMABUF_CHECKS_EPYC = 12 * len(TOPOLOGIES)
 KUNIT_GLOB = '*p2p*'
 TOPOLOGY_KUNIT_CASES = 5 + 3 * len(TOPOLOGIES)   # per-machine + per-pair
 EDU_KUNIT_CASES = 7 + 2 * len(TOPOLOGIES)
@@ -95,11 +100,11 @@ def plan(name, cpu, cmdline='', tests=None, kunit_skips=0, nvme=False,
 
 PLANS = [
     # Translated DMA: the bus-address case has no path and skips.
-    plan('q35', 'q35', tests=SELFTESTS, nvme=True, kunit_skips=1,
-         host_checks=2 + len(TOPOLOGIES) + 1),
+    plan('q35', 'q35', tests={**SELFTESTS, **DMABUF_TESTS}, nvme=True,
+         kunit_skips=1, host_checks=2 + len(TOPOLOGIES) + 1 + DMABUF_CHECKS_Q35),
     # Untranslated DMA: the IOMMU translation and bounce cases skip.
-    plan('epyc', 'epyc', cmdline='iommu=pt', kunit_skips=2,
-         host_checks=len(TOPOLOGIES) + 2),
+    plan('epyc', 'epyc', cmdline='iommu=pt', tests=DMABUF_TESTS, kunit_skips=2,
+         host_checks=len(TOPOLOGIES) + 2 + DMABUF_CHECKS_EPYC),
 ]
 
 

@@ -272,37 +272,46 @@ static unsigned int edu_import_ranges(struct edu_import *imp, unsigned int i,
 
 static int edu_import_map(struct edu_import *imp, struct edu_dma_map __user *uarg)
 {
-	struct edu_dma_range __user *ur;
+	struct edu_dma_range *ranges = NULL;
 	struct edu_dma_range r;
 	struct edu_dma_map arg;
-	unsigned int i, n;
+	unsigned int i, n, copy;
 	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	ur = u64_to_user_ptr(arg.ranges);
 
 	ret = dma_resv_lock_interruptible(imp->dmabuf->resv, NULL);
 	if (ret)
 		return ret;
 	ret = edu_import_map_locked(imp);
 	if (ret)
-		goto out;
+		goto out_unlock;
 
+	/* User memory is not touched under the reservation lock */
 	n = edu_import_ranges(imp, 0, &r);
-	for (i = 0; i < n && i < arg.nr_ranges; i++) {
-		edu_import_ranges(imp, i, &r);
-		if (copy_to_user(&ur[i], &r, sizeof(r))) {
-			ret = -EFAULT;
-			goto out;
+	copy = min(n, arg.nr_ranges);
+	if (copy) {
+		ranges = kvmalloc_array(copy, sizeof(*ranges), GFP_KERNEL);
+		if (!ranges) {
+			ret = -ENOMEM;
+			goto out_unlock;
 		}
 	}
+	for (i = 0; i < copy; i++)
+		edu_import_ranges(imp, i, &ranges[i]);
 	arg.nr_ranges = n;
 	arg.map_type = imp->map ? imp->map->map_type : EDU_DMA_MAP_SGT;
-	if (copy_to_user(uarg, &arg, sizeof(arg)))
-		ret = -EFAULT;
-out:
+out_unlock:
 	dma_resv_unlock(imp->dmabuf->resv);
+
+	if (!ret && copy &&
+	    copy_to_user(u64_to_user_ptr(arg.ranges), ranges,
+			 array_size(copy, sizeof(*ranges))))
+		ret = -EFAULT;
+	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+	kvfree(ranges);
 	return ret;
 }
 

@@ -99,29 +99,92 @@ int pci_driver(const char *bdf, char *drv, size_t len)
 	return 0;
 }
 
-int pci_bind_vfio(const char *bdf)
+int pci_bind_driver(const char *bdf, const char *drv)
 {
-	char path[PATH_MAX], drv[64];
+	char path[PATH_MAX], cur[64];
+	bool none = !drv || !*drv;
 	int ret;
 
-	if (!pci_driver(bdf, drv, sizeof(drv))) {
-		if (!strcmp(drv, "vfio-pci"))
+	if (!pci_driver(bdf, cur, sizeof(cur))) {
+		if (!none && !strcmp(cur, drv))
 			return 0;
 		snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", bdf);
 		ret = write_file(path, bdf);
 		if (ret)
 			return ret;
 	}
+	/* A lone newline clears the override. */
 	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override", bdf);
-	ret = write_file(path, "vfio-pci");
-	if (ret)
+	ret = write_file(path, none ? "\n" : drv);
+	if (ret || none)
 		return ret;
 	ret = write_file("/sys/bus/pci/drivers_probe", bdf);
 	if (ret)
 		return ret;
-	if (pci_driver(bdf, drv, sizeof(drv)) || strcmp(drv, "vfio-pci"))
+	if (pci_driver(bdf, cur, sizeof(cur)) || strcmp(cur, drv))
 		return -ENODEV;
 	return 0;
+}
+
+int pci_bind_vfio(const char *bdf)
+{
+	return pci_bind_driver(bdf, "vfio-pci");
+}
+
+/* "0000:00:05.0" for a device below root port 00:05.0, or on the root bus there */
+static int pci_root_dev(const char *bdf, char *root, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX], *p, *end;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = 0;
+	/* ../../../devices/pci0000:00/0000:00:05.0/0000:01:00.0/... */
+	p = strstr(target, "/pci");
+	if (!p)
+		return -EINVAL;
+	p = strchr(p + 1, '/');
+	if (!p)
+		return -EINVAL;
+	p++;
+	end = strchr(p, '/');
+	if (end)
+		*end = 0;
+	snprintf(root, len, "%s", p);
+	return 0;
+}
+
+int pci_find_root(uint16_t vendor, uint16_t device, const char *slot,
+		  char *bdf, size_t len)
+{
+	char root[64];
+	struct dirent *de;
+	size_t rl, sl = strlen(slot);
+	DIR *dir;
+	int ret = -ENODEV;
+
+	dir = opendir(SYSFS_PCI);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' ||
+		    sysfs_hex(de->d_name, "vendor") != vendor ||
+		    sysfs_hex(de->d_name, "device") != device ||
+		    pci_root_dev(de->d_name, root, sizeof(root)))
+			continue;
+		rl = strlen(root);
+		if (rl > sl && root[rl - sl - 1] == ':' &&
+		    !strcmp(root + rl - sl, slot)) {
+			snprintf(bdf, len, "%s", de->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(dir);
+	return ret;
 }
 
 int pci_iommu_group(const char *bdf)
@@ -137,10 +200,25 @@ int pci_iommu_group(const char *bdf)
 	return atoi(strrchr(target, '/') + 1);
 }
 
-long pci_resource_size(const char *bdf, int bar)
+int pci_iommu_type(const char *bdf, char *type, size_t len)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu_group/type", bdf);
+	ret = read_file(path, type, len);
+	if (ret)
+		return ret;
+	type[strcspn(type, "\n")] = 0;
+	return 0;
+}
+
+/* Start and end of BAR @bar from the sysfs resource file */
+static int pci_resource_line(const char *bdf, int bar,
+			     unsigned long long *start, unsigned long long *end)
 {
 	char path[PATH_MAX], buf[4096], *line;
-	unsigned long long start, end, flags;
+	unsigned long long flags;
 	int i;
 
 	snprintf(path, sizeof(path), SYSFS_PCI "/%s/resource", bdf);
@@ -153,9 +231,32 @@ long pci_resource_size(const char *bdf, int bar)
 			return -ENOENT;
 		line++;
 	}
-	if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
+	if (sscanf(line, "%llx %llx %llx", start, end, &flags) != 3)
 		return -EINVAL;
+	return 0;
+}
+
+long pci_resource_size(const char *bdf, int bar)
+{
+	unsigned long long start, end;
+	int ret;
+
+	ret = pci_resource_line(bdf, bar, &start, &end);
+	if (ret)
+		return ret;
 	return start || end ? (long)(end - start + 1) : 0;
+}
+
+int pci_resource_start(const char *bdf, int bar, uint64_t *start)
+{
+	unsigned long long s, e;
+	int ret;
+
+	ret = pci_resource_line(bdf, bar, &s, &e);
+	if (ret)
+		return ret;
+	*start = s;
+	return 0;
 }
 
 int vfio_cdev_open(const char *bdf)
@@ -324,6 +425,36 @@ int vfio_cfg_read16(int fd, uint32_t off, uint16_t *val)
 int vfio_cfg_write16(int fd, uint32_t off, uint16_t val)
 {
 	return vfio_cfg_rw(fd, off, &val, sizeof(val), true);
+}
+
+int vfio_cfg_read32(int fd, uint32_t off, uint32_t *val)
+{
+	return vfio_cfg_rw(fd, off, val, sizeof(*val), false);
+}
+
+int vfio_find_cap(int fd, uint8_t id)
+{
+	uint16_t status, hdr;
+	int pos, ttl = 48, ret;
+
+	ret = vfio_cfg_read16(fd, PCI_STATUS, &status);
+	if (ret)
+		return ret;
+	if (!(status & PCI_STATUS_CAP_LIST))
+		return -ENOENT;
+	ret = vfio_cfg_read16(fd, PCI_CAPABILITY_LIST, &hdr);
+	if (ret)
+		return ret;
+	pos = hdr & 0xfc;
+	while (pos >= PCI_STD_HEADER_SIZEOF && ttl--) {
+		ret = vfio_cfg_read16(fd, pos, &hdr);
+		if (ret)
+			return ret;
+		if ((hdr & 0xff) == id)
+			return pos;
+		pos = (hdr >> 8) & 0xfc;
+	}
+	return -ENOENT;
 }
 
 int vfio_enable_dma(int fd)

@@ -45,8 +45,24 @@ struct vfio_pci {
 int pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);
 int pci_driver(const char *bdf, char *drv, size_t len);
 int pci_bind_vfio(const char *bdf);
+/*
+ * Bind @bdf to driver @drv (unbinding it from its current one first), or
+ * with @drv NULL or "" leave it without a driver; driver_override keeps
+ * @drv so no other driver takes the device.
+ */
+int pci_bind_driver(const char *bdf, const char *drv);
+/*
+ * The device of that vendor and device whose root slot is @slot ("05.0"):
+ * its own slot on the root bus, or that of the root port above it.
+ */
+int pci_find_root(uint16_t vendor, uint16_t device, const char *slot,
+		  char *bdf, size_t len);
 int pci_iommu_group(const char *bdf);
+/* The default domain type of the device's IOMMU group ("DMA", "identity") */
+int pci_iommu_type(const char *bdf, char *type, size_t len);
 long pci_resource_size(const char *bdf, int bar);
+/* CPU physical address of a BAR (0 when unimplemented) */
+int pci_resource_start(const char *bdf, int bar, uint64_t *start);
 
 /* VFIO cdev + iommufd, the way QEMU and cloud-hypervisor use it */
 int vfio_cdev_open(const char *bdf);
@@ -63,6 +79,9 @@ int vfio_region(int fd, uint32_t index, struct vfio_region_info *info);
 void *vfio_mmap_region(int fd, uint32_t index, size_t *size);
 int vfio_cfg_read16(int fd, uint32_t off, uint16_t *val);
 int vfio_cfg_write16(int fd, uint32_t off, uint16_t val);
+int vfio_cfg_read32(int fd, uint32_t off, uint32_t *val);
+/* Config offset of capability @id in VFIO's view of the device, or -ENOENT */
+int vfio_find_cap(int fd, uint8_t id);
 int vfio_enable_dma(int fd);
 
 /* edu's DMA engine */
