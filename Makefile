@@ -37,7 +37,7 @@ OVERLAY := $(shell git ls-files --cached --others --exclude-standard -- \
 
 export TOP B KSRC KOBJ HDR SELFTEST_DIR BZIMAGE INITRAMFS
 
-.PHONY: all help deps prepare config kernel headers selftests initramfs \
+.PHONY: all help deps prepare config kernel headers selftests tool initramfs \
 	test demo shell run export-patches checkpatch clean distclean FORCE
 
 all: kernel initramfs
@@ -95,7 +95,12 @@ selftests: headers
 		KHDR_INCLUDES="-isystem $(HDR)/include" \
 		CC=gcc LDFLAGS=-static -j$(NPROC)
 
-initramfs: selftests
+tool: headers
+	@mkdir -p $(SELFTEST_DIR)
+	$(MAKE) -C userspace/dmabuf-test OUT=$(SELFTEST_DIR) HDR=$(HDR)/include
+	install -m 0755 userspace/dmabuf-test/dmabuf_demo.sh $(SELFTEST_DIR)/dmabuf_demo
+
+initramfs: selftests tool
 	@bash rig/mkinitramfs.sh
 
 test: kernel initramfs
