@@ -75,6 +75,21 @@ bool dma_buf_attach_is_phys(struct dma_buf_attachment *attach)
 EXPORT_SYMBOL_NS_GPL(dma_buf_attach_is_phys, DMA_BUF);
 
 /**
+ * dma_buf_offers_phys - does the exporter describe the buffer as ranges?
+ * @dmabuf: the buffer
+ *
+ * For importers that must not attach otherwise: the dma-buf core maps a
+ * buffer of a non-dynamic exporter at attach time.
+ *
+ * Return: true when the exporter implements &dma_buf_ops.get_phys.
+ */
+bool dma_buf_offers_phys(struct dma_buf *dmabuf)
+{
+	return dmabuf->ops->get_phys;
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_offers_phys, DMA_BUF);
+
+/**
  * dma_buf_attach_is_revocable - may the exporter revoke this attachment?
  * @attach: the attachment
  *

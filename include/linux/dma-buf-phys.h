@@ -71,6 +71,7 @@ struct dma_buf_dma_map {
 
 #ifdef CONFIG_DMABUF_PHYS
 /* Importers */
+bool dma_buf_offers_phys(struct dma_buf *dmabuf);
 bool dma_buf_attach_is_phys(struct dma_buf_attachment *attach);
 int dma_buf_get_phys(struct dma_buf_attachment *attach,
 		     struct dma_buf_phys *phys);
@@ -89,6 +90,11 @@ void dma_buf_phys_unmap_sgt(struct dma_buf_attachment *attach,
 			    struct sg_table *sgt, enum dma_data_direction dir);
 unsigned int dma_buf_phys_wait_unmapped(struct dma_buf *dmabuf);
 #else
+static inline bool dma_buf_offers_phys(struct dma_buf *dmabuf)
+{
+	return false;
+}
+
 static inline bool dma_buf_attach_is_phys(struct dma_buf_attachment *attach)
 {
 	return false;
