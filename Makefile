@@ -37,7 +37,7 @@ OVERLAY := $(shell git ls-files --cached --others --exclude-standard -- \
 
 export TOP B KSRC KOBJ HDR SELFTEST_DIR BZIMAGE INITRAMFS
 
-.PHONY: all help deps prepare config kernel headers selftests tool initramfs \
+.PHONY: all help deps prepare config kernel headers selftests tool initramfs bench \
 	test demo shell run export-patches checkpatch clean distclean FORCE
 
 all: kernel initramfs
@@ -99,12 +99,16 @@ tool: headers
 	@mkdir -p $(SELFTEST_DIR)
 	$(MAKE) -C userspace/dmabuf-test OUT=$(SELFTEST_DIR) HDR=$(HDR)/include
 	install -m 0755 userspace/dmabuf-test/dmabuf_demo.sh $(SELFTEST_DIR)/dmabuf_demo
+	install -m 0755 userspace/dmabuf-test/dmabuf_bench.sh $(SELFTEST_DIR)/dmabuf_bench
 
 initramfs: selftests tool
 	@bash rig/mkinitramfs.sh
 
 test: kernel initramfs
 	python3 rig/vm.py test $(if $(PLAN),--plan $(PLAN))
+
+bench: kernel initramfs
+	python3 rig/vm.py bench
 
 demo: kernel initramfs
 	python3 rig/vm.py demo

@@ -79,11 +79,13 @@ Plan = namedtuple('Plan', 'name cpu cmdline topologies nvme kunit tests kunit_ca
 # more ran.
 SELFTESTS = {'vfio_iommufd_baseline_test': 12, 'vfio_type1_p2p_test': 2,
              'p2pmem_nvme_cmb_test': 3}
-DMABUF_TESTS = {'vfio_dmabuf_test': 98}
+DMABUF_TESTS = {'vfio_dmabuf_test': 98, 'vfio_iommufd_dmabuf_test': 59}
+# vfio_iommufd_dmabuf_test: 17 checks per pair and 4 from the "many" cases.
+MAPFILE_CHECKS = 17 * len(TOPOLOGIES) + 4
 # vfio_dmabuf_test's host checks: per pair, the bytes that stayed in place
 # after each refused transfer (7); untranslated, also the bytes moved (5).
-DMABUF_CHECKS_Q35 = 7 * len(TOPOLOGIES)
-DMABUF_CHECKS_EPYC = 12 * len(TOPOLOGIES)
+DMABUF_CHECKS_Q35 = 7 * len(TOPOLOGIES) + MAPFILE_CHECKS
+DMABUF_CHECKS_EPYC = 12 * len(TOPOLOGIES) + MAPFILE_CHECKS
 KUNIT_GLOB = '*p2p*'
 TOPOLOGY_KUNIT_CASES = 5 + 3 * len(TOPOLOGIES)   # per-machine + per-pair
 EDU_KUNIT_CASES = 7 + 2 * len(TOPOLOGIES)
@@ -195,3 +197,20 @@ def demo(run_plan, timeout):
     print('demo: SUCCESS: edu wrote into and read from the ivshmem BAR slices through '
           'their IOVAs, and the host file holds the bytes')
     return 0
+
+
+def bench(run_plan, timeout):
+    """Benchmarks on the emulated machine: figures, never pass/fail on time."""
+    p = Plan('bench', 'q35', '', ['rootbus'], False, '', {'dmabuf_bench': 1},
+             0, 0, 0)
+    print('bench: booting the q35 machine (TCG: absolute times are those of an '
+          'emulator, compare rows, not machines)')
+    out = run_plan(p, timeout)
+    results = os.path.join(os.environ.get('B', 'build'), 'vm', 'bench', 'results.log')
+    if os.path.exists(results):
+        for line in open(results, errors='replace'):
+            if line.startswith('# bench: '):
+                print(line[len('# bench: '):].rstrip())
+    for pr in out.problems:
+        print('bench: problem: ' + pr)
+    return 1 if out.failed or not out.passed else 0

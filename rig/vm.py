@@ -425,6 +425,10 @@ def cmd_demo(args):
     return topologies.demo(run_plan, args.timeout)
 
 
+def cmd_bench(args):
+    return topologies.bench(run_plan, args.timeout)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -445,6 +449,7 @@ def main():
     s.add_argument('--cpu', default='q35', choices=['q35', 'epyc'])
     s.set_defaults(func=cmd_shell)
     sub.add_parser('demo', help='the main job').set_defaults(func=cmd_demo)
+    sub.add_parser('bench', help='benchmarks: print the tables').set_defaults(func=cmd_bench)
     args = ap.parse_args()
     if not shutil.which('qemu-system-x86_64'):
         sys.exit('qemu-system-x86_64 is missing: run "make deps"')

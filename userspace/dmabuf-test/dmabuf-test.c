@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <linux/pci_regs.h>
@@ -234,6 +235,8 @@ static void usage(const char *cmd)
 		printf("%s export BDF BAR RANGES [--rdonly] [--cloexec]\n  Export slices of a BAR as a dma-buf and describe it (size, ranges, exporter).\n  RANGES: OFFSET+LENGTH[,...] in buffer order, K/M/G suffixes, or \"all\".\n\n", prog);
 	if (!cmd || !strcmp(cmd, "map"))
 		printf("%s map BDF BAR RANGES [--iova IOVA]\n  Export, then map the buffer into a new iommufd IOAS with IOMMU_IOAS_MAP_FILE;\n  print the IOVA of every slice. Without --iova the kernel picks it.\n\n", prog);
+	if (!cmd || !strcmp(cmd, "measure"))
+		printf("%s measure BDF BAR [--engine BDF]\n  Print benchmark tables: export latency against the number of ranges,\n  IOMMU_IOAS_MAP_FILE against size next to IOMMU_IOAS_MAP of RAM, and revoke\n  latency against the number of iommufd areas. --engine attaches that device\n  so the IOAS has a real IOMMU domain.\n\n", prog);
 	if (!cmd || !strcmp(cmd, "copy"))
 		printf("%s copy BDF BAR RANGES --engine EDU_BDF [--len N] [--seed N]\n  Map the buffer and a page of RAM for QEMU's edu device (bound to vfio-pci) and\n  have its DMA engine copy a pattern RAM -> buffer -> RAM (at most 2048 bytes\n  per slice); check what arrived, through the BAR and in RAM.\n  --rig-check FILE: also print RIG-CHECK lines for the test rig's host-side check\n  of the ivshmem backing file FILE.\n\n", prog);
 }
@@ -445,6 +448,202 @@ static int cmd_copy(struct ctx *c, const char *engine, uint32_t len, uint32_t se
 	return bad ? 1 : 0;
 }
 
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define REPS 15
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static int map_file(int iommufd, uint32_t ioas, int fd, uint64_t len, uint64_t iova)
+{
+	struct iommu_ioas_map_file mf = {
+		.size = sizeof(mf),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE |
+			 IOMMU_IOAS_MAP_FIXED_IOVA,
+		.ioas_id = ioas, .fd = fd, .length = len, .iova = iova,
+	};
+
+	return ioctl(iommufd, IOMMU_IOAS_MAP_FILE, &mf) ? -errno : 0;
+}
+
+/* Export latency against the number of one-page ranges */
+static void measure_export(struct ctx *c, uint64_t bar_size)
+{
+	static const uint32_t counts[] = { 1, 4, 16, 64, 256, 1024, 4096 };
+	struct slices *sl = calloc(1, sizeof(*sl) + 0);
+	size_t len = sizeof(struct vfio_device_feature) +
+		     sizeof(struct vfio_device_feature_dma_buf) +
+		     4096 * sizeof(struct vfio_region_dma_range);
+	struct vfio_device_feature *f = calloc(1, len);
+	struct vfio_device_feature_dma_buf *db = (void *)f->data;
+	unsigned int k, r, i;
+
+	printf("\nExport latency against the number of ranges (one page each; median of %d)\n\n", REPS);
+	printf("| ranges | export (us) | per range (us) |\n| ---: | ---: | ---: |\n");
+	for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		uint32_t n = counts[k];
+		double t[REPS];
+
+		if (n * PAGE > bar_size)
+			break;
+		f->argsz = sizeof(*f) + sizeof(*db) + n * sizeof(db->dma_ranges[0]);
+		f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+		db->region_index = c->bar;
+		db->open_flags = O_RDWR | O_CLOEXEC;
+		db->nr_ranges = n;
+		for (i = 0; i < n; i++) {
+			db->dma_ranges[i].offset = i * PAGE;
+			db->dma_ranges[i].length = PAGE;
+		}
+		for (r = 0; r < REPS; r++) {
+			double t0 = now_us();
+			int fd = ioctl(c->dev, VFIO_DEVICE_FEATURE, f);
+
+			t[r] = now_us() - t0;
+			if (fd < 0)
+				explain("export", errno, export_cause(errno, c->bdf, c->bar));
+			close(fd);
+		}
+		printf("| %u | %.1f | %.2f |\n", n, median(t, REPS), median(t, REPS) / n);
+	}
+	free(f);
+	free(sl);
+}
+
+/* MAP_FILE of a single-range buffer against size, next to IOAS_MAP of RAM */
+static void measure_map(struct ctx *c, uint64_t bar_size)
+{
+	uint64_t size, iova = 1ULL << 30;
+	unsigned int r;
+
+	printf("\nIOMMU_IOAS_MAP_FILE of one BAR range against size, and IOMMU_IOAS_MAP of as much RAM\n");
+	printf("(map + unmap, median of %d; IOVA 1 GiB, physical address as the BAR)\n\n", REPS);
+	printf("| size | MAP_FILE dma-buf (us) | unmap (us) | IOAS_MAP RAM (us) | unmap (us) |\n");
+	printf("| ---: | ---: | ---: | ---: | ---: |\n");
+	for (size = PAGE; size <= bar_size; size *= 4) {
+		struct slices sl = { .nr = 1, .size = size };
+		double tm[REPS], tu[REPS], rm[REPS], ru[REPS];
+		void *ram;
+		int fd;
+
+		sl.r[0].length = size;
+		fd = export_or_die(c->bdf, c->dev, c->bar, &sl, O_RDWR);
+		ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (ram == MAP_FAILED)
+			die("out of memory for %" PRIu64 " bytes of RAM", size);
+		for (r = 0; r < REPS; r++) {
+			double t0 = now_us();
+			int rc = map_file(c->iommufd, c->ioas, fd, size, iova);
+
+			tm[r] = now_us() - t0;
+			if (rc)
+				explain("IOMMU_IOAS_MAP_FILE", -rc, NULL);
+			t0 = now_us();
+			iommufd_unmap(c->iommufd, c->ioas, iova, size);
+			tu[r] = now_us() - t0;
+			t0 = now_us();
+			rc = iommufd_map(c->iommufd, c->ioas, ram, size, iova);
+			rm[r] = now_us() - t0;
+			if (rc)
+				explain("IOMMU_IOAS_MAP", -rc, NULL);
+			t0 = now_us();
+			iommufd_unmap(c->iommufd, c->ioas, iova, size);
+			ru[r] = now_us() - t0;
+		}
+		printf("| %" PRIu64 " KiB | %.1f | %.1f | %.1f | %.1f |\n", size >> 10,
+		       median(tm, REPS), median(tu, REPS), median(rm, REPS), median(ru, REPS));
+		munmap(ram, size);
+		close(fd);
+	}
+}
+
+/* Revoke (memory decode off) with 1 to 64 iommufd areas of one buffer */
+static void measure_revoke(struct ctx *c)
+{
+	static const unsigned int counts[] = { 1, 2, 4, 8, 16, 32, 64 };
+	uint64_t iova = 1ULL << 30;
+	unsigned int k, i, r;
+	uint16_t cmd;
+
+	if (vfio_cfg_read16(c->dev, PCI_COMMAND, &cmd))
+		die("cannot read the command register");
+	printf("\nRevoke latency (PCI_COMMAND memory decode off) against iommufd areas\n");
+	printf("(one one-page area per importer mapping; median of %d)\n\n", REPS);
+	printf("| areas | revoke (us) | per area (us) | restore (us) |\n| ---: | ---: | ---: | ---: |\n");
+	for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		unsigned int n = counts[k];
+		double tr[REPS], ts[REPS];
+		struct slices sl = { .nr = 1, .size = PAGE };
+		int fd;
+
+		sl.r[0].length = PAGE;
+		for (r = 0; r < REPS; r++) {
+			double t0;
+
+			fd = export_or_die(c->bdf, c->dev, c->bar, &sl, O_RDWR);
+			for (i = 0; i < n; i++)
+				if (map_file(c->iommufd, c->ioas, fd, PAGE, iova + i * PAGE))
+					die("MAP_FILE of area %u failed", i);
+			t0 = now_us();
+			vfio_cfg_write16(c->dev, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+			tr[r] = now_us() - t0;
+			t0 = now_us();
+			vfio_cfg_write16(c->dev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
+			ts[r] = now_us() - t0;
+			iommufd_unmap(c->iommufd, c->ioas, iova, n * PAGE);
+			close(fd);
+		}
+		printf("| %u | %.1f | %.2f | %.1f |\n", n, median(tr, REPS),
+		       median(tr, REPS) / n, median(ts, REPS));
+	}
+}
+
+static int cmd_measure(struct ctx *c, const char *engine)
+{
+	long bar_size = pci_resource_size(c->bdf, c->bar);
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	uint32_t devid;
+	int eng, rc;
+
+	rc = iommufd_ioas_alloc(c->iommufd, &c->ioas);
+	if (rc)
+		explain("allocating an IOAS", -rc, NULL);
+	if (engine) {
+		/* A device attached gives the IOAS a real IOMMU domain */
+		eng = open_device(engine);
+		rc = bind_iommufd(eng, c->iommufd, &devid);
+		if (rc)
+			explain("binding the engine to iommufd", -rc, NULL);
+		at.pt_id = c->ioas;
+		if (ioctl(eng, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
+			explain("attaching the engine to the IOAS", errno, NULL);
+	}
+	printf("measure: BAR%d of %s, %ld bytes; IOAS %s\n", c->bar, c->bdf, bar_size,
+	       engine ? "with a device attached (real IOMMU domain)" : "without a device");
+	measure_export(c, bar_size);
+	measure_map(c, bar_size);
+	measure_revoke(c);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -512,6 +711,26 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc, argv);
+	if (!strcmp(cmd, "measure")) {
+		if (argc != 2) {
+			usage(cmd);
+			return 2;
+		}
+		c.bdf = argv[0];
+		c.bar = atoi(argv[1]);
+		c.dev = open_device(c.bdf);
+		c.iommufd = open("/dev/iommu", O_RDWR);
+		if (c.iommufd < 0)
+			explain("/dev/iommu", errno, "this kernel has no iommufd (CONFIG_IOMMUFD)");
+		{
+			uint32_t devid;
+			int rc = bind_iommufd(c.dev, c.iommufd, &devid);
+
+			if (rc)
+				explain("binding the device to iommufd", -rc, NULL);
+		}
+		return cmd_measure(&c, engine);
+	}
 	if (strcmp(cmd, "export") && strcmp(cmd, "map") && strcmp(cmd, "copy")) {
 		fprintf(stderr, "%s: unknown command '%s'\n\n", prog, cmd);
 		usage(NULL);

@@ -325,6 +325,61 @@ int iommufd_unmap(int iommufd, uint32_t ioas, uint64_t iova, uint64_t len)
 	return 0;
 }
 
+int iommufd_unmap_len(int iommufd, uint32_t ioas, uint64_t iova, uint64_t len,
+		      uint64_t *unmapped)
+{
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = len,
+	};
+
+	if (ioctl(iommufd, IOMMU_IOAS_UNMAP, &unmap))
+		return -errno;
+	if (unmapped)
+		*unmapped = unmap.length;
+	return 0;
+}
+
+int iommufd_map_file(int iommufd, uint32_t ioas, uint32_t flags, int fd,
+		     uint64_t start, uint64_t length, uint64_t *iova)
+{
+	struct iommu_ioas_map_file map = {
+		.size = sizeof(map),
+		.flags = flags,
+		.ioas_id = ioas,
+		.fd = fd,
+		.start = start,
+		.length = length,
+		.iova = *iova,
+	};
+
+	if (ioctl(iommufd, IOMMU_IOAS_MAP_FILE, &map))
+		return -errno;
+	*iova = map.iova;
+	return 0;
+}
+
+int iommufd_copy(int iommufd, uint32_t dst_ioas, uint64_t dst_iova,
+		 uint32_t src_ioas, uint64_t src_iova, uint64_t length)
+{
+	struct iommu_ioas_copy copy = {
+		.size = sizeof(copy),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.dst_ioas_id = dst_ioas,
+		.src_ioas_id = src_ioas,
+		.length = length,
+		.dst_iova = dst_iova,
+		.src_iova = src_iova,
+	};
+
+	if (ioctl(iommufd, IOMMU_IOAS_COPY, &copy))
+		return -errno;
+	return 0;
+}
+
 int vfio_pci_open_iommufd(struct vfio_pci *vp, uint16_t vendor,
 			  uint16_t device)
 {
@@ -467,6 +522,46 @@ int vfio_enable_dma(int fd)
 		return ret;
 	return vfio_cfg_write16(fd, PCI_COMMAND,
 				cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+int vfio_set_mem_decode(int fd, bool on)
+{
+	uint16_t cmd;
+	int ret;
+
+	ret = vfio_cfg_read16(fd, PCI_COMMAND, &cmd);
+	if (ret)
+		return ret;
+	if (on)
+		cmd |= PCI_COMMAND_MEMORY;
+	else
+		cmd &= ~PCI_COMMAND_MEMORY;
+	return vfio_cfg_write16(fd, PCI_COMMAND, cmd);
+}
+
+int vfio_dmabuf_export(int fd, uint32_t region, uint32_t open_flags,
+		       const struct vfio_region_dma_range *ranges, uint32_t nr)
+{
+	struct vfio_device_feature_dma_buf *db;
+	struct vfio_device_feature *feat;
+	size_t len = sizeof(*feat) + sizeof(*db) + nr * sizeof(*ranges);
+	int ret;
+
+	feat = calloc(1, len);
+	if (!feat)
+		return -ENOMEM;
+	feat->argsz = len;
+	feat->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	db = (struct vfio_device_feature_dma_buf *)feat->data;
+	db->region_index = region;
+	db->open_flags = open_flags;
+	db->nr_ranges = nr;
+	memcpy(db->dma_ranges, ranges, nr * sizeof(*ranges));
+	ret = ioctl(fd, VFIO_DEVICE_FEATURE, feat);
+	if (ret < 0)
+		ret = -errno;
+	free(feat);
+	return ret;
 }
 
 /* edu registers (QEMU hw/misc/edu.c) */

@@ -73,6 +73,22 @@ int iommufd_ioas_alloc(int iommufd, uint32_t *ioas);
 int iommufd_map(int iommufd, uint32_t ioas, void *va, size_t len,
 		uint64_t iova);
 int iommufd_unmap(int iommufd, uint32_t ioas, uint64_t iova, uint64_t len);
+/*
+ * IOMMU_IOAS_UNMAP, telling in @unmapped (when not NULL) how many bytes
+ * went; @iova 0 with @len UINT64_MAX unmaps everything (0 bytes: success).
+ */
+int iommufd_unmap_len(int iommufd, uint32_t ioas, uint64_t iova, uint64_t len,
+		      uint64_t *unmapped);
+/*
+ * IOMMU_IOAS_MAP_FILE: @length bytes of file @fd from byte @start. With
+ * IOMMU_IOAS_MAP_FIXED_IOVA in @flags they go at *@iova; without it the
+ * kernel picks the IOVA and *@iova tells where.
+ */
+int iommufd_map_file(int iommufd, uint32_t ioas, uint32_t flags, int fd,
+		     uint64_t start, uint64_t length, uint64_t *iova);
+/* IOMMU_IOAS_COPY, readable and writeable, to a fixed IOVA */
+int iommufd_copy(int iommufd, uint32_t dst_ioas, uint64_t dst_iova,
+		 uint32_t src_ioas, uint64_t src_iova, uint64_t length);
 
 /* VFIO device regions */
 int vfio_region(int fd, uint32_t index, struct vfio_region_info *info);
@@ -83,6 +99,11 @@ int vfio_cfg_read32(int fd, uint32_t off, uint32_t *val);
 /* Config offset of capability @id in VFIO's view of the device, or -ENOENT */
 int vfio_find_cap(int fd, uint8_t id);
 int vfio_enable_dma(int fd);
+/* Set or clear PCI_COMMAND_MEMORY (VFIO revokes a BAR's dma-bufs while off) */
+int vfio_set_mem_decode(int fd, bool on);
+/* VFIO_DEVICE_FEATURE_DMA_BUF of @nr slices of @region: a dma-buf fd or -errno */
+int vfio_dmabuf_export(int fd, uint32_t region, uint32_t open_flags,
+		       const struct vfio_region_dma_range *ranges, uint32_t nr);
 
 /* edu's DMA engine */
 struct edu {
