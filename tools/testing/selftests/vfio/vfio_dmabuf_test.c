@@ -221,17 +221,7 @@ static int feature_set(int dev, uint32_t feature)
 
 static int set_decode(int dev, bool on)
 {
-	uint16_t cmd;
-	int ret;
-
-	ret = vfio_cfg_read16(dev, PCI_COMMAND, &cmd);
-	if (ret)
-		return ret;
-	if (on)
-		cmd |= PCI_COMMAND_MEMORY;
-	else
-		cmd &= ~PCI_COMMAND_MEMORY;
-	return vfio_cfg_write16(dev, PCI_COMMAND, cmd);
+	return vfio_set_mem_decode(dev, on);
 }
 
 static int dmabuf_sync(int fd, uint64_t flags)
