@@ -433,7 +433,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--timeout', type=int, default=1200,
-                    help='hard limit for one boot, in seconds (default 600)')
+                    help='hard limit for one boot, in seconds (default 1200)')
     sub = ap.add_subparsers(dest='cmd', required=True)
     t = sub.add_parser('test', help='run every plan (or --plan a,b)')
     t.add_argument('--plan')

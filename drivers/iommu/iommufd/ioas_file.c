@@ -111,7 +111,6 @@ static int iommufd_map_memfd(struct iommufd_ucmd *ucmd,
 				   cmd->length, prot, flags);
 }
 
-
 static int iommufd_map_dmabuf(struct iommufd_ucmd *ucmd,
 			      struct iommufd_ioas *ioas, struct dma_buf *dmabuf,
 			      unsigned long *iova, int prot, unsigned int flags)
