@@ -81,11 +81,12 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_attach_is_phys, DMA_BUF);
  * For importers that must not attach otherwise: the dma-buf core maps a
  * buffer of a non-dynamic exporter at attach time.
  *
- * Return: true when the exporter implements &dma_buf_ops.get_phys.
+ * Return: true when the exporter implements &dma_buf_ops.get_phys and is
+ * dynamic (has &dma_buf_ops.pin), as a revocable range list must be.
  */
 bool dma_buf_offers_phys(struct dma_buf *dmabuf)
 {
-	return dmabuf->ops->get_phys;
+	return dmabuf->ops->get_phys && dma_buf_is_dynamic(dmabuf);
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_offers_phys, DMA_BUF);
 

@@ -15,7 +15,7 @@
  * Every (area, domain) pair holding such a mapping is on the pages'
  * list, under pages->mutex. When the exporter revokes the buffer,
  * move_notify (called with the reservation lock held) unmaps every pair
- * and releases the range list before it returns, without the io_pagetable
+ * and releases its use of the range list before it returns, without the io_pagetable
  * locks: the exporter's revoke finds no mapping left. The pages stay
  * revoked for good; the areas stay until user space unmaps them, and
  * mapping the buffer again works once the exporter has restored it.
@@ -409,5 +409,3 @@ void iopt_release_dmabuf(struct iopt_pages *pages)
 	kvfree(db->ranges);
 	kfree(db);
 }
-
-MODULE_IMPORT_NS(DMA_BUF);

@@ -77,6 +77,17 @@ long iopt_file_pin_pages(struct iopt_pages *pages, unsigned long start_index,
 	return filled;
 }
 
+/* The dma-buf behind @fd, or NULL when it is not one */
+static struct dma_buf *iommufd_get_dmabuf(int fd)
+{
+	struct dma_buf *dmabuf;
+
+	if (!IS_ENABLED(CONFIG_DMA_SHARED_BUFFER))
+		return NULL;
+	dmabuf = dma_buf_get(fd);
+	return IS_ERR(dmabuf) ? NULL : dmabuf;
+}
+
 static bool iommufd_file_is_memfd(struct file *file)
 {
 	return shmem_file(file) || is_file_hugepages(file);
@@ -174,9 +185,7 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	file = fget(cmd->fd);
 	if (!file)
 		return -EBADF;
-	dmabuf = dma_buf_get(cmd->fd);
-	if (IS_ERR(dmabuf))
-		dmabuf = NULL;
+	dmabuf = iommufd_get_dmabuf(cmd->fd);
 	if (!dmabuf && !iommufd_file_is_memfd(file)) {
 		rc = -EINVAL;
 		goto out_file;
@@ -200,7 +209,7 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 out_put:
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
 out_dmabuf:
-	if (dmabuf)
+	if (IS_ENABLED(CONFIG_DMA_SHARED_BUFFER) && dmabuf)
 		dma_buf_put(dmabuf);
 out_file:
 	fput(file);
