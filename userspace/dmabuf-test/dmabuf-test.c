@@ -236,7 +236,7 @@ static void usage(const char *cmd)
 	if (!cmd || !strcmp(cmd, "map"))
 		printf("%s map BDF BAR RANGES [--iova IOVA]\n  Export, then map the buffer into a new iommufd IOAS with IOMMU_IOAS_MAP_FILE;\n  print the IOVA of every slice. Without --iova the kernel picks it.\n\n", prog);
 	if (!cmd || !strcmp(cmd, "measure"))
-		printf("%s measure BDF BAR [--engine BDF]\n  Print benchmark tables: export latency against the number of ranges,\n  IOMMU_IOAS_MAP_FILE against size next to IOMMU_IOAS_MAP of RAM, and revoke\n  latency against the number of iommufd areas. --engine attaches that device\n  so the IOAS has a real IOMMU domain.\n\n", prog);
+		printf("%s measure BDF BAR [--engine BDF]\n  Print benchmark tables: export latency against the number of ranges,\n  IOMMU_IOAS_MAP_FILE against size next to IOMMU_IOAS_MAP of RAM, and revoke\n  latency against the number of iommufd areas, then VFIO type1 mapping the\n  mmap'd BAR at the same sizes. --engine attaches that device so the IOAS\n  (and the type1 container) has a real IOMMU domain.\n\n", prog);
 	if (!cmd || !strcmp(cmd, "copy"))
 		printf("%s copy BDF BAR RANGES --engine EDU_BDF [--len N] [--seed N]\n  Map the buffer and a page of RAM for QEMU's edu device (bound to vfio-pci) and\n  have its DMA engine copy a pattern RAM -> buffer -> RAM (at most 2048 bytes\n  per slice); check what arrived, through the BAR and in RAM.\n  --rig-check FILE: also print RIG-CHECK lines for the test rig's host-side check\n  of the ivshmem backing file FILE.\n\n", prog);
 }
@@ -616,12 +616,93 @@ static void measure_revoke(struct ctx *c)
 	}
 }
 
+static int type1_group(int container, const char *bdf)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", pci_iommu_group(bdf));
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		explain(path, errno, "no VFIO group (CONFIG_VFIO_GROUP and CONFIG_VFIO_CONTAINER)");
+	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &st) || !(st.flags & VFIO_GROUP_FLAGS_VIABLE))
+		die("the IOMMU group of %s is not viable: bind every device in it to vfio-pci", bdf);
+	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &container))
+		explain("VFIO_GROUP_SET_CONTAINER", errno, NULL);
+	return fd;
+}
+
+/*
+ * The third column: VFIO type1 mapping the BAR through its mmap, the only
+ * way to give a device another device's BAR before dma-bufs.
+ */
+static void measure_type1(const char *bdf, int bar, const char *engine, uint64_t bar_size)
+{
+	int container, g1, g2 = -1, dev;
+	uint64_t size, iova = 1ULL << 30;
+	size_t mapped_size;
+	uint8_t *va;
+	unsigned int r;
+
+	container = open("/dev/vfio/vfio", O_RDWR);
+	if (container < 0) {
+		printf("\n(type1: no /dev/vfio/vfio, column skipped)\n");
+		return;
+	}
+	g1 = type1_group(container, bdf);
+	if (engine && pci_iommu_group(engine) != pci_iommu_group(bdf))
+		g2 = type1_group(container, engine);
+	if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		explain("VFIO_SET_IOMMU", errno, NULL);
+	dev = ioctl(g1, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (dev < 0)
+		explain("VFIO_GROUP_GET_DEVICE_FD", errno, NULL);
+	va = vfio_mmap_region(dev, bar, &mapped_size);
+	if (!va || va == MAP_FAILED)
+		die("cannot mmap BAR%d of %s through VFIO", bar, bdf);
+
+	printf("\nVFIO type1 VFIO_IOMMU_MAP_DMA of the mmap'd BAR, same sizes (median of %d)\n\n", REPS);
+	printf("| size | type1 map (us) | unmap (us) |\n| ---: | ---: | ---: |\n");
+	for (size = PAGE; size <= bar_size; size *= 4) {
+		double tm[REPS], tu[REPS];
+
+		for (r = 0; r < REPS; r++) {
+			struct vfio_iommu_type1_dma_map map = {
+				.argsz = sizeof(map),
+				.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+				.vaddr = (uintptr_t)va, .iova = iova, .size = size,
+			};
+			struct vfio_iommu_type1_dma_unmap unmap = {
+				.argsz = sizeof(unmap), .iova = iova, .size = size,
+			};
+			double t0 = now_us();
+
+			if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map))
+				explain("VFIO_IOMMU_MAP_DMA", errno, NULL);
+			tm[r] = now_us() - t0;
+			t0 = now_us();
+			if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+				explain("VFIO_IOMMU_UNMAP_DMA", errno, NULL);
+			tu[r] = now_us() - t0;
+		}
+		printf("| %" PRIu64 " KiB | %.1f | %.1f |\n", size >> 10,
+		       median(tm, REPS), median(tu, REPS));
+	}
+	munmap(va, mapped_size);
+	close(dev);
+	if (g2 >= 0)
+		close(g2);
+	close(g1);
+	close(container);
+}
+
 static int cmd_measure(struct ctx *c, const char *engine)
 {
 	long bar_size = pci_resource_size(c->bdf, c->bar);
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
 	uint32_t devid;
-	int eng, rc;
+	int eng = -1, rc;
 
 	rc = iommufd_ioas_alloc(c->iommufd, &c->ioas);
 	if (rc)
@@ -641,6 +722,13 @@ static int cmd_measure(struct ctx *c, const char *engine)
 	measure_export(c, bar_size);
 	measure_map(c, bar_size);
 	measure_revoke(c);
+
+	/* The type1 column needs the devices back from iommufd */
+	if (engine)
+		close(eng);
+	close(c->dev);
+	close(c->iommufd);
+	measure_type1(c->bdf, c->bar, engine, bar_size);
 	return 0;
 }
 
