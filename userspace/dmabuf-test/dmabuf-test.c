@@ -311,6 +311,20 @@ struct ctx {
 	uint64_t iova;
 };
 
+/* A new iommufd with the exporting device bound to it */
+static void open_iommufd(struct ctx *c)
+{
+	uint32_t devid;
+	int rc;
+
+	c->iommufd = open("/dev/iommu", O_RDWR);
+	if (c->iommufd < 0)
+		explain("/dev/iommu", errno, "this kernel has no iommufd (CONFIG_IOMMUFD)");
+	rc = bind_iommufd(c->dev, c->iommufd, &devid);
+	if (rc)
+		explain("binding the device to iommufd", -rc, NULL);
+}
+
 static void setup(struct ctx *c, int argc, char **argv, uint32_t open_flags)
 {
 	long size;
@@ -322,16 +336,7 @@ static void setup(struct ctx *c, int argc, char **argv, uint32_t open_flags)
 		die("%s: no such PCI device", c->bdf);
 	parse_ranges(argv[2], size, &c->sl);
 	c->dev = open_device(c->bdf);
-	c->iommufd = open("/dev/iommu", O_RDWR);
-	if (c->iommufd < 0)
-		explain("/dev/iommu", errno, "this kernel has no iommufd (CONFIG_IOMMUFD)");
-	{
-		uint32_t devid;
-		int rc = bind_iommufd(c->dev, c->iommufd, &devid);
-
-		if (rc)
-			explain("binding the device to iommufd", -rc, NULL);
-	}
+	open_iommufd(c);
 	c->buf = export_or_die(c->bdf, c->dev, c->bar, &c->sl, open_flags);
 }
 
@@ -807,16 +812,7 @@ int main(int argc, char **argv)
 		c.bdf = argv[0];
 		c.bar = atoi(argv[1]);
 		c.dev = open_device(c.bdf);
-		c.iommufd = open("/dev/iommu", O_RDWR);
-		if (c.iommufd < 0)
-			explain("/dev/iommu", errno, "this kernel has no iommufd (CONFIG_IOMMUFD)");
-		{
-			uint32_t devid;
-			int rc = bind_iommufd(c.dev, c.iommufd, &devid);
-
-			if (rc)
-				explain("binding the device to iommufd", -rc, NULL);
-		}
+		open_iommufd(&c);
 		return cmd_measure(&c, engine);
 	}
 	if (strcmp(cmd, "export") && strcmp(cmd, "map") && strcmp(cmd, "copy")) {
