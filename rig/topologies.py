@@ -149,6 +149,16 @@ def qemu_args(p, rundir):
                  '-device', f'edu,bus={edu_bus},dma_mask={(1 << EDU_DMA_BITS) - 1:#x}']
     # A function with an I/O-port BAR (BAR1), which cannot be exported.
     args += ['-device', 'pci-testdev,bus=pcie.0,addr=0xa']
+    if p.name == 'bench':
+        # BARs of every size the memory benchmark compares (sparse files)
+        for slot, size in BENCH_BARS:
+            path = os.path.join(rundir, f'bench-{size >> 20}M.bin')
+            with open(path, 'wb') as f:
+                f.truncate(size)
+            args += ['-object', f'memory-backend-file,id=bench{slot},share=on,'
+                                f'mem-path={path},size={size}',
+                     '-device', f'ivshmem-plain,memdev=bench{slot},bus=pcie.0,'
+                                f'addr={slot:#x}']
     if p.nvme:
         with open(os.path.join(rundir, 'nvme.img'), 'wb') as f:
             f.truncate(8 << 20)
@@ -202,6 +212,10 @@ def demo(run_plan, timeout):
     print('demo: SUCCESS: edu wrote into and read from the ivshmem BAR slices through '
           'their IOVAs, and the host file holds the bytes')
     return 0
+
+
+# Extra ivshmem BAR sizes of the bench machine, by root bus slot
+BENCH_BARS = [(0x10, 1 << 20), (0x11, 256 << 20), (0x12, 4 << 30), (0x13, 16 << 30)]
 
 
 def bench(run_plan, timeout):

@@ -237,6 +237,8 @@ static void usage(const char *cmd)
 		printf("%s map BDF BAR RANGES [--iova IOVA]\n  Export, then map the buffer into a new iommufd IOAS with IOMMU_IOAS_MAP_FILE;\n  print the IOVA of every slice. Without --iova the kernel picks it.\n\n", prog);
 	if (!cmd || !strcmp(cmd, "measure"))
 		printf("%s measure BDF BAR [--engine BDF]\n  Print benchmark tables: export latency against the number of ranges,\n  IOMMU_IOAS_MAP_FILE against size next to IOMMU_IOAS_MAP of RAM, and revoke\n  latency against the number of iommufd areas, then VFIO type1 mapping the\n  mmap'd BAR at the same sizes. --engine attaches that device so the IOAS\n  (and the type1 container) has a real IOMMU domain.\n\n", prog);
+	if (!cmd || !strcmp(cmd, "memory"))
+		printf("%s memory BAR BDF...\n  Kernel memory one export costs, for the BAR of each device named (bound to\n  vfio-pci), next to what ZONE_DEVICE struct pages for that BAR would cost.\n\n", prog);
 	if (!cmd || !strcmp(cmd, "copy"))
 		printf("%s copy BDF BAR RANGES --engine EDU_BDF [--len N] [--seed N]\n  Map the buffer and a page of RAM for QEMU's edu device (bound to vfio-pci) and\n  have its DMA engine copy a pattern RAM -> buffer -> RAM (at most 2048 bytes\n  per slice); check what arrived, through the BAR and in RAM.\n  --rig-check FILE: also print RIG-CHECK lines for the test rig's host-side check\n  of the ivshmem backing file FILE.\n\n", prog);
 }
@@ -702,6 +704,102 @@ static void measure_type1(const char *bdf, int bar, const char *engine, uint64_t
 	close(container);
 }
 
+static long meminfo_kib(const char *key)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = strtol(line + strlen(key), NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+#define MEM_EXPORTS 512
+
+/* Slab memory, settled: dentries and inodes dropped, RCU frees done */
+static long slab_kib(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	sync();
+	if (fd >= 0) {
+		ssize_t n = write(fd, "3", 1);
+
+		(void)n;
+		close(fd);
+	}
+	usleep(200000);
+	return meminfo_kib("Slab:");
+}
+
+/*
+ * Kernel memory one export costs: slab memory (the dma-buf, its file,
+ * dentry and inode, the exporter's state) before and after many exports,
+ * averaged; vmalloc is not used for fewer than 4096 ranges.
+ */
+static double export_cost(const char *bdf, int dev, int bar, uint32_t nr, uint64_t bar_size)
+{
+	static int fds[MEM_EXPORTS];
+	struct slices sl = { .nr = nr };
+	long before, after;
+	uint32_t i;
+
+	for (i = 0; i < nr; i++) {
+		sl.r[i].offset = i * (bar_size / nr);
+		sl.r[i].length = bar_size / nr;
+	}
+	before = slab_kib();
+	for (i = 0; i < MEM_EXPORTS; i++)
+		fds[i] = export_or_die(bdf, dev, bar, &sl, O_RDWR);
+	after = slab_kib();
+	for (i = 0; i < MEM_EXPORTS; i++)
+		close(fds[i]);
+	return (after - before) * 1024.0 / MEM_EXPORTS;
+}
+
+/*
+ * Kernel memory per export against BAR size, for every device named: one
+ * range and 64 ranges, next to what ZONE_DEVICE struct pages for the
+ * same BAR cost (64 bytes per 4 KiB page).
+ */
+static int cmd_memory(int argc, char **argv, int bar)
+{
+	int i;
+
+	printf("Kernel memory per export (slab memory before and after %d exports)\n\n", MEM_EXPORTS);
+	printf("| BAR size | 1 range (bytes) | 64 ranges (bytes) | ZONE_DEVICE pages (bytes, computed) | ratio |\n");
+	printf("| ---: | ---: | ---: | ---: | ---: |\n");
+	for (i = 0; i < argc; i++) {
+		long size = pci_resource_size(argv[i], bar);
+		double one, many, zd;
+		int dev, iommufd;
+		uint32_t devid;
+
+		if (size <= 0)
+			continue;
+		dev = open_device(argv[i]);
+		iommufd = open("/dev/iommu", O_RDWR);
+		if (iommufd < 0 || bind_iommufd(dev, iommufd, &devid))
+			die("%s: cannot bind it to iommufd", argv[i]);
+		if (vfio_set_mem_decode(dev, true))
+			die("%s: cannot turn memory decode on", argv[i]);
+		if (!i)	/* warm the slab caches once */
+			export_cost(argv[i], dev, bar, 64, size);
+		one = export_cost(argv[i], dev, bar, 1, size);
+		many = export_cost(argv[i], dev, bar, 64, size);
+		zd = (double)size / 4096 * 64;
+		printf("| %ld MiB | %.0f | %.0f | %.0f | %.0fx |\n", size >> 20, one, many,
+		       zd, one > 0 ? zd / one : 0);
+		close(dev);
+		close(iommufd);
+	}
+	return 0;
+}
+
 static int cmd_measure(struct ctx *c, const char *engine)
 {
 	long bar_size = pci_resource_size(c->bdf, c->bar);
@@ -804,6 +902,13 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc, argv);
+	if (!strcmp(cmd, "memory")) {
+		if (argc < 2) {
+			usage(cmd);
+			return 2;
+		}
+		return cmd_memory(argc - 1, argv + 1, atoi(argv[0]));
+	}
 	if (!strcmp(cmd, "measure")) {
 		if (argc != 2) {
 			usage(cmd);
