@@ -163,9 +163,10 @@ static void mock_importer_late(struct work_struct *work)
 
 	dma_resv_lock(resv, NULL);
 	if (imp->map) {
+		/* Before the unmap, whose release lets the exporter's wait end */
+		imp->dropped_late = true;
 		dma_buf_phys_unmap(imp->attach, imp->map);
 		imp->map = NULL;
-		imp->dropped_late = true;
 	}
 	dma_resv_unlock(resv);
 }
