@@ -12,6 +12,10 @@ HDR := $(B)/hdr
 NPROC := $(shell nproc)
 
 # DEBUG=0 builds without the debug fragment (faster boots, no KASAN).
+# The benchmarks measure time and memory: they default to DEBUG=0.
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+DEBUG ?= 0
+endif
 DEBUG ?= 1
 FRAGMENTS := rig/config/base.config rig/config/test.config
 ifeq ($(DEBUG),1)
@@ -50,6 +54,7 @@ help:
 	@echo "make test            every KUnit suite and selftest in every topology"
 	@echo "make test PLAN=name  one plan (rig/vm.py plans lists them)"
 	@echo "make test FORCE=1    boot plans that passed before with the same inputs too"
+	@echo "make test ONLY=prog  only that selftest program, in the plans that run it"
 	@echo "make demo            the main job"
 	@echo "make shell CPU=q35   boot the machine (CPU=q35 or epyc) with a shell"
 	@echo "make export-patches  turn commits in build/linux into patches/"
@@ -105,7 +110,7 @@ initramfs: selftests tool
 	@bash rig/mkinitramfs.sh
 
 test: kernel initramfs
-	python3 rig/vm.py test $(if $(PLAN),--plan $(PLAN))
+	python3 rig/vm.py test $(if $(PLAN),--plan $(PLAN)) $(if $(ONLY),--only $(ONLY))
 
 bench: kernel initramfs
 	python3 rig/vm.py bench

@@ -8,9 +8,16 @@
  * per page as for user pages. A dma-buf that describes itself as physical
  * ranges (a PCI BAR exported by VFIO, say) is mapped from those ranges as
  * MMIO: see dmabuf.c.
+ *
+ * Write permission: a writeable map of a memfd needs the fd open for
+ * writing and no F_SEAL_WRITE or F_SEAL_FUTURE_WRITE seal, as a shared
+ * writable mmap() would (EPERM otherwise). A dma-buf's access mode is not
+ * looked at: no importer in the kernel enforces it, and the exporter
+ * decides what its buffer allows.
  */
 
 #include <linux/dma-buf.h>
+#include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
@@ -63,12 +70,13 @@ long iopt_file_pin_pages(struct iopt_pages *pages, unsigned long start_index,
 					 npages - filled);
 		unsigned long k;
 
-		/* memfd_pin_folios() pinned the folio once: once per page */
-		for (k = 0; k < take; k++) {
+		for (k = 0; k < take; k++)
 			out[filled + k] = folio_page(folio, idx + k);
-			if (k)
-				folio_add_pin(folio);
-		}
+		/*
+		 * memfd_pin_folios() pinned the folio once; pages are unpinned
+		 * one by one: one pin per page
+		 */
+		folio_add_pins(folio, take - 1);
 		filled += take;
 	}
 	for (; i < nr; i++)
@@ -93,6 +101,13 @@ static bool iommufd_file_is_memfd(struct file *file)
 	return shmem_file(file) || is_file_hugepages(file);
 }
 
+static bool iommufd_memfd_write_sealed(struct file *file)
+{
+	long seals = memfd_fcntl(file, F_GET_SEALS, 0);
+
+	return seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+}
+
 static int iommufd_map_memfd(struct iommufd_ucmd *ucmd,
 			     struct iommufd_ioas *ioas, struct file *file,
 			     unsigned long *iova, int prot, unsigned int flags)
@@ -103,8 +118,13 @@ static int iommufd_map_memfd(struct iommufd_ucmd *ucmd,
 
 	if (cmd->start + cmd->length > i_size_read(file_inode(file)))
 		return -EINVAL;
-	/* The device may not write what the fd may not */
-	if ((prot & IOMMU_WRITE) && !(file->f_mode & FMODE_WRITE))
+	/*
+	 * The device may not write what the fd may not, nor what a write
+	 * seal protects (sealing later fails with EBUSY while pinned)
+	 */
+	if ((prot & IOMMU_WRITE) &&
+	    (!(file->f_mode & FMODE_WRITE) ||
+	     iommufd_memfd_write_sealed(file)))
 		return -EPERM;
 
 	pages = iopt_alloc_pages((void __user *)start,
@@ -146,8 +166,8 @@ static int iommufd_map_dmabuf(struct iommufd_ucmd *ucmd,
  * zero length, a range past the end of the file, a dma-buf range not page
  * aligned, or a file that is neither a memfd nor a dma-buf; -EOVERFLOW
  * when start + length wraps; -EPERM for a writeable mapping of a memfd
- * opened read-only; -EOPNOTSUPP for a dma-buf that is not a physical
- * range list; -ENODEV for a revoked one.
+ * opened read-only or sealed against writes; -EOPNOTSUPP for a dma-buf
+ * that is not a physical range list; -ENODEV for a revoked one.
  */
 int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 {
