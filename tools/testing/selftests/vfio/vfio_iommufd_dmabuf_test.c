@@ -32,6 +32,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,7 @@
 #define MEMFD_IOVA	0xc000000ULL		/* 2 MiB aligned */
 #define RW_FIXED	(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE | \
 			 IOMMU_IOAS_MAP_FIXED_IOVA)
+#define RD_FIXED	(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_FIXED_IOVA)
 
 /* The BAR slots of the cases */
 #define SLOT_BASE	(12ULL << 20)
@@ -1158,12 +1160,34 @@ TEST_F(mapfile_one, many_slices)
 	ASSERT_EQ(fds, next_fd());
 }
 
+/* FOLL_PIN pins held in the system: acquired minus released (vmstat) */
+static long pins_held(void)
+{
+	long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return LONG_MIN;
+	while (fscanf(f, "%63s %ld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	return acquired < 0 || released < 0 ? LONG_MIN : acquired - released;
+}
+
 /*
  * A memfd (shmem, then hugetlbfs): mapped with IOMMU_IOAS_MAP_FILE and
- * pinned like IOMMU_IOAS_MAP of its pages. edu writes into it at an
+ * pinned like IOMMU_IOAS_MAP of its pages, one FOLL_PIN per page, every
+ * one counted in vmstat and released at unmap. edu writes into it at an
  * offset of the mapping, and the bytes are in the file; a write past the
- * mapped slice is not reachable, the end of the file is an error, and a
- * read-only fd cannot give the device write access.
+ * mapped slice is not reachable, the end of the file is an error, and
+ * neither a read-only fd nor a write-sealed memfd can give the device
+ * write access (EPERM), though a read-only map of them works; while
+ * pinned, the memfd cannot be write-sealed (EBUSY).
  */
 static void memfd_case(struct __test_metadata *_metadata, struct mf *m,
 		       unsigned int mfd_flags, size_t size)
@@ -1173,7 +1197,8 @@ static void memfd_case(struct __test_metadata *_metadata, struct mf *m,
 	uint64_t iova;
 	char path[64];
 	uint8_t pat[XLEN], *mem;
-	int mfd, ro, fds;
+	int mfd, ro, sealed, fds;
+	long pins;
 
 	fds = next_fd();
 	mfd = memfd_create("mapfile", mfd_flags);
@@ -1191,11 +1216,40 @@ static void memfd_case(struct __test_metadata *_metadata, struct mf *m,
 	ASSERT_LE(0, ro);
 	ASSERT_EQ(-EPERM, iommufd_map_file(m->iommufd, m->ioas, RW_FIXED, ro,
 					   off, len, &iova));
+	ASSERT_EQ(0, iommufd_map_file(m->iommufd, m->ioas, RD_FIXED, ro, off,
+				      len, &iova));
+	unmap_exact(_metadata, m, MEMFD_IOVA, len);
 	ASSERT_EQ(0, close(ro));
 
+	sealed = memfd_create("sealed", mfd_flags | MFD_ALLOW_SEALING);
+	ASSERT_LE(0, sealed);
+	ASSERT_EQ(0, ftruncate(sealed, size));
+	ASSERT_EQ(0, fcntl(sealed, F_ADD_SEALS, F_SEAL_FUTURE_WRITE));
+	ASSERT_EQ(-EPERM, iommufd_map_file(m->iommufd, m->ioas, RW_FIXED,
+					   sealed, off, len, &iova));
+	ASSERT_EQ(0, iommufd_map_file(m->iommufd, m->ioas, RD_FIXED, sealed,
+				      off, len, &iova));
+	unmap_exact(_metadata, m, MEMFD_IOVA, len);
+	ASSERT_EQ(0, close(sealed));
+
+	/* Pinned pages cannot be write-sealed; unmapped, they can */
+	sealed = memfd_create("pinned", mfd_flags | MFD_ALLOW_SEALING);
+	ASSERT_LE(0, sealed);
+	ASSERT_EQ(0, ftruncate(sealed, size));
+	ASSERT_EQ(0, iommufd_map_file(m->iommufd, m->ioas, RW_FIXED, sealed,
+				      off, len, &iova));
+	ASSERT_EQ(-1, fcntl(sealed, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_EQ(EBUSY, errno);
+	unmap_exact(_metadata, m, MEMFD_IOVA, len);
+	ASSERT_EQ(0, fcntl(sealed, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_EQ(0, close(sealed));
+
+	pins = pins_held();
+	ASSERT_NE(LONG_MIN, pins);
 	ASSERT_EQ(0, iommufd_map_file(m->iommufd, m->ioas, RW_FIXED, mfd, off,
 				      len, &iova));
 	ASSERT_EQ(MEMFD_IOVA, iova);
+	ASSERT_EQ(pins + (long)(len / PG), pins_held());
 	edu_load(_metadata, m, pat, XLEN, 0x4d);
 	edu_put(_metadata, m, 0, MEMFD_IOVA + PG + 100, XLEN);
 	ASSERT_EQ(0, memcmp(mem + off + PG + 100, pat, XLEN));
@@ -1207,6 +1261,7 @@ static void memfd_case(struct __test_metadata *_metadata, struct mf *m,
 	ASSERT_EQ(0, memcmp(pat, mem + off + 3 * PG, XLEN));
 
 	unmap_exact(_metadata, m, MEMFD_IOVA, len);
+	ASSERT_EQ(pins, pins_held());
 	ASSERT_EQ(0, munmap(mem, size));
 	ASSERT_EQ(0, close(mfd));
 	ASSERT_EQ(fds, next_fd());

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dmabuf-test: what the user commands (dmabuf-test.c) and the benchmarks
+ * (measure.c) share.
+ */
+#ifndef DMABUF_TEST_H
+#define DMABUF_TEST_H
+
+#include <stdint.h>
+
+#include "vfio_util.h"
+
+#define MAX_RANGES	64
+#define PAGE		4096ULL
+
+/* A dma-buf's slices of one BAR, in buffer order */
+struct slices {
+	uint32_t nr;
+	struct vfio_region_dma_range r[MAX_RANGES];
+	uint64_t size;
+};
+
+/* One exporting device, bound to an iommufd, and what was made of it */
+struct ctx {
+	const char *bdf;
+	int bar;
+	int dev;
+	struct slices sl;
+	int buf;
+	int iommufd;
+	uint32_t ioas;
+	uint64_t iova;
+};
+
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* die() with strerror(@err) and, if known, the likely cause */
+void explain(const char *what, int err, const char *cause) __attribute__((noreturn));
+const char *export_cause(int err, const char *bdf, int bar);
+/* The VFIO cdev of @bdf, or die() saying how to bind it to vfio-pci */
+int open_device(const char *bdf);
+int bind_iommufd(int dev, int iommufd, uint32_t *devid);
+int export_or_die(const char *bdf, int dev, int bar, const struct slices *sl,
+		  uint32_t open_flags);
+
+/* measure.c */
+struct measure_opts {
+	const char *engine;	/* vfio-pci device attached to the IOAS */
+	const char *importer;	/* edu bound to edu_dma, for /dev/edu_dma */
+	const char *large[8];	/* devices whose whole BAR is mapped too */
+	int nr_large;
+};
+int cmd_measure(struct ctx *c, const struct measure_opts *o);
+int cmd_memory(int argc, char **argv, int bar);
+
+#endif
