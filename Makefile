@@ -125,7 +125,7 @@ export-patches:
 	@bash rig/export-patches.sh
 
 checkpatch: prepare
-	@bash rig/checkpatch.sh
+	python3 rig/vm.py test --plan style
 
 $(B):
 	@mkdir -p $@

@@ -45,7 +45,7 @@ SPARSE_TARGETS = ['drivers/misc/edu_dma/', 'drivers/pci/p2pdma.o',
                   'drivers/vfio/pci/vfio_pci_dmabuf.o', 'drivers/vfio/vfio_main.o',
                   'drivers/iommu/iommufd/dmabuf.o', 'drivers/iommu/iommufd/ioas_file.o',
                   'drivers/iommu/iommufd/pages.o', 'drivers/iommu/iommufd/io_pagetable.o',
-                  'drivers/iommu/iommufd/main.o']
+                  'drivers/iommu/iommufd/main.o', 'mm/gup.o']
 # vfio_pci_core.c and vfio_pci_config.c are not sparse clean in 6.12
 # (pci_power_t comparisons, a vm_fault_t cast); our hooks there are calls.
 

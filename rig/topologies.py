@@ -80,6 +80,9 @@ Plan = namedtuple('Plan', 'name cpu cmdline topologies nvme kunit tests kunit_ca
 SELFTESTS = {'vfio_iommufd_baseline_test': 12, 'vfio_type1_p2p_test': 2,
              'p2pmem_nvme_cmb_test': 3}
 DMABUF_TESTS = {'vfio_dmabuf_test': 98}
+# Fault injection (fail-nth) on every allocation of the dma-buf ioctls:
+# 2 exports, 7 iommufd cases, 2 importer ioctls in 2 import modes.
+FAILNTH_TESTS = {'vfio_dmabuf_fail_nth': 13}
 # iommufd attaches VFIO devices to its own paging domains whatever the
 # default domain type, so MAP_FILE tests the same on either plan: it runs
 # on epyc, whose boot is shorter, to balance the two (TCG, two cores).
@@ -106,7 +109,7 @@ def plan(name, cpu, cmdline='', tests=None, kunit_skips=0, nvme=False,
 
 PLANS = [
     # Translated DMA: the bus-address case has no path and skips.
-    plan('q35', 'q35', tests={**SELFTESTS, **DMABUF_TESTS}, nvme=True,
+    plan('q35', 'q35', tests={**SELFTESTS, **DMABUF_TESTS, **FAILNTH_TESTS}, nvme=True,
          kunit_skips=1, host_checks=2 + len(TOPOLOGIES) + 1 + DMABUF_CHECKS_Q35),
     # Untranslated DMA: the IOMMU translation and bounce cases skip.
     plan('epyc', 'epyc', cmdline='iommu=pt', tests={**DMABUF_TESTS, **MAPFILE_TESTS},

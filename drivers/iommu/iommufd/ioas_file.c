@@ -190,7 +190,8 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 		return -EINVAL;
 	if (!cmd->length)
 		return -EINVAL;
-	if (check_add_overflow(cmd->start, cmd->length, &end))
+	/* start + length wraps, or (32-bit) does not fit the IO page table */
+	if (check_add_overflow(cmd->start, cmd->length, &end) || end > ULONG_MAX)
 		return -EOVERFLOW;
 
 	if (cmd->flags & IOMMU_IOAS_MAP_WRITEABLE)

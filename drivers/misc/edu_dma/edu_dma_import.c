@@ -270,12 +270,18 @@ static unsigned int edu_import_ranges(struct edu_import *imp, unsigned int i,
 	return imp->sgt->nents;
 }
 
+/*
+ * Maps the buffer if it is not mapped and tells the DMA ranges. On error,
+ * a mapping this call made is dropped again: the importer is left as it
+ * was.
+ */
 static int edu_import_map(struct edu_import *imp, struct edu_dma_map __user *uarg)
 {
 	struct edu_dma_range *ranges = NULL;
 	struct edu_dma_range r;
 	struct edu_dma_map arg;
 	unsigned int i, n, copy;
+	bool was_mapped;
 	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
@@ -284,6 +290,7 @@ static int edu_import_map(struct edu_import *imp, struct edu_dma_map __user *uar
 	ret = dma_resv_lock_interruptible(imp->dmabuf->resv, NULL);
 	if (ret)
 		return ret;
+	was_mapped = imp->map || imp->sgt;
 	ret = edu_import_map_locked(imp);
 	if (ret)
 		goto out_unlock;
@@ -312,6 +319,13 @@ out_unlock:
 	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
 		ret = -EFAULT;
 	kvfree(ranges);
+
+	/* imp->lock keeps other ioctls out; a revoke may have unmapped it */
+	if (ret && !was_mapped) {
+		dma_resv_lock(imp->dmabuf->resv, NULL);
+		edu_import_unmap_locked(imp);
+		dma_resv_unlock(imp->dmabuf->resv);
+	}
 	return ret;
 }
 

@@ -428,6 +428,123 @@ void vfio_pci_close(struct vfio_pci *vp)
 	vp->iommufd = -1;
 }
 
+/* The drivers pci_save_driver() found, for pci_restore_drivers() */
+#define MAX_SAVED_DRIVERS	16
+static struct {
+	char bdf[32];
+	char drv[64];
+} saved_drivers[MAX_SAVED_DRIVERS];
+static unsigned int nr_saved_drivers;
+
+int pci_save_driver(const char *bdf)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_saved_drivers; i++)
+		if (!strcmp(saved_drivers[i].bdf, bdf))
+			return 0;
+	if (nr_saved_drivers == MAX_SAVED_DRIVERS)
+		return -ENOSPC;
+	if (!nr_saved_drivers && atexit(pci_restore_drivers))
+		return -ENOMEM;
+	snprintf(saved_drivers[i].bdf, sizeof(saved_drivers[i].bdf), "%s", bdf);
+	if (pci_driver(bdf, saved_drivers[i].drv, sizeof(saved_drivers[i].drv)))
+		saved_drivers[i].drv[0] = 0;
+	nr_saved_drivers++;
+	return 0;
+}
+
+void pci_restore_drivers(void)
+{
+	char drv[64];
+	unsigned int i;
+
+	for (i = 0; i < nr_saved_drivers; i++) {
+		if (pci_driver(saved_drivers[i].bdf, drv, sizeof(drv)))
+			drv[0] = 0;
+		if (strcmp(drv, saved_drivers[i].drv))
+			pci_bind_driver(saved_drivers[i].bdf, saved_drivers[i].drv);
+	}
+}
+
+uint32_t pci_bdf_id(const char *bdf)
+{
+	unsigned int dom, bus, dev, fn;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4 || dom ||
+	    bus > 0xff || dev > 0x1f || fn > 7)
+		return ~0U;
+	return bus << 8 | dev << 3 | fn;
+}
+
+int vfio_cdev_bind(const char *bdf, int iommufd, uint32_t *devid)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = iommufd,
+	};
+	int fd, ret;
+
+	fd = vfio_cdev_open(bdf);
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	if (devid)
+		*devid = bind.out_devid;
+	return fd;
+}
+
+int vfio_device_attach_pt(int fd, uint32_t pt_id)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = pt_id,
+	};
+
+	return ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) ? -errno : 0;
+}
+
+int vfio_device_detach_pt(int fd)
+{
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = sizeof(detach),
+	};
+
+	return ioctl(fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) ? -errno : 0;
+}
+
+int proc_fd_count(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *dir;
+
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	/* The directory's own descriptor is not the caller's */
+	return n - 1;
+}
+
+long dmabuf_fd_refs(int fd)
+{
+	char path[64], info[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if (read_file(path, info, sizeof(info)))
+		return -1;
+	p = strstr(info, "count:\t");
+	return p ? strtol(p + 7, NULL, 10) : -1;
+}
+
 int vfio_region(int fd, uint32_t index, struct vfio_region_info *info)
 {
 	memset(info, 0, sizeof(*info));

@@ -90,6 +90,32 @@ int iommufd_map_file(int iommufd, uint32_t ioas, uint32_t flags, int fd,
 int iommufd_copy(int iommufd, uint32_t dst_ioas, uint64_t dst_iova,
 		 uint32_t src_ioas, uint64_t src_iova, uint64_t length);
 
+/*
+ * Drivers to put back at exit: pci_save_driver() records the driver @bdf
+ * has now (none included) the first time it is called for @bdf, and
+ * registers pci_restore_drivers() with atexit() on its first call. Call it
+ * in the parent (a constructor), before any test rebinds the device: the
+ * harness's test processes end with _exit(), so only the parent restores.
+ */
+int pci_save_driver(const char *bdf);
+void pci_restore_drivers(void);
+/* bus << 8 | devfn of "0000:05:00.0" (domain 0), ~0 when malformed */
+uint32_t pci_bdf_id(const char *bdf);
+
+/*
+ * Open @bdf's VFIO cdev and bind it to @iommufd (VFIO_DEVICE_BIND_IOMMUFD):
+ * the device fd, or -errno (nothing left open).
+ */
+int vfio_cdev_bind(const char *bdf, int iommufd, uint32_t *devid);
+/* VFIO_DEVICE_ATTACH_IOMMUFD_PT / VFIO_DEVICE_DETACH_IOMMUFD_PT */
+int vfio_device_attach_pt(int fd, uint32_t pt_id);
+int vfio_device_detach_pt(int fd);
+
+/* Open descriptors of this process (/proc/self/fd), or -errno */
+int proc_fd_count(void);
+/* References to the dma-buf file behind @fd (its fdinfo "count:"), or -1 */
+long dmabuf_fd_refs(int fd);
+
 /* VFIO device regions */
 int vfio_region(int fd, uint32_t index, struct vfio_region_info *info);
 void *vfio_mmap_region(int fd, uint32_t index, size_t *size);
