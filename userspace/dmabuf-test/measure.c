@@ -522,21 +522,57 @@ static void measure_type1(const char *bdf, int bar, const char *engine, uint64_t
 
 #define MEM_EXPORTS 512
 
-/* Bytes of slab objects in use, from /proc/slabinfo (SLUB_DEBUG) */
-static long long slab_bytes(void)
+#define MAX_CACHES	512
+
+/* Bytes of slab objects in use per cache, from /proc/slabinfo (SLUB_DEBUG) */
+struct slab_snap {
+	int n;
+	char name[MAX_CACHES][64];
+	long long bytes[MAX_CACHES];
+};
+
+static void slab_snap(struct slab_snap *s)
 {
 	char line[512], name[64];
-	long long total = 0;
 	long active, num, objsize;
 	FILE *f = fopen("/proc/slabinfo", "r");
 
 	if (!f)
 		die("/proc/slabinfo: %s (CONFIG_SLUB_DEBUG is off?)", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld %ld %ld", name, &active, &num, &objsize) == 4)
-			total += (long long)active * objsize;
+	s->n = 0;
+	while (fgets(line, sizeof(line), f) && s->n < MAX_CACHES) {
+		if (sscanf(line, "%63s %ld %ld %ld", name, &active, &num, &objsize) != 4)
+			continue;
+		snprintf(s->name[s->n], sizeof(s->name[0]), "%s", name);
+		s->bytes[s->n++] = (long long)active * objsize;
+	}
 	fclose(f);
-	return total;
+}
+
+static long long slab_total(const struct slab_snap *s)
+{
+	long long t = 0;
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		t += s->bytes[i];
+	return t;
+}
+
+/* Per export, the caches that grew by 8 bytes or more (same cache order) */
+static void slab_breakdown(const struct slab_snap *a, const struct slab_snap *b, int exports)
+{
+	const char *sep = " ";
+	int i;
+
+	for (i = 0; i < a->n && i < b->n; i++) {
+		long long d = (b->bytes[i] - a->bytes[i]) / exports;
+
+		if (d >= 8 && !strcmp(a->name[i], b->name[i])) {
+			printf("%s%s %lld", sep, a->name[i], d);
+			sep = ", ";
+		}
+	}
 }
 
 /* Let the RCU-deferred frees of closed files and dma-bufs finish */
@@ -558,11 +594,12 @@ static void settle(void)
  * after many exports, averaged. Fewer than 4096 ranges allocate from slab
  * only.
  */
-static double export_cost(const char *bdf, int dev, int bar, uint32_t nr, uint64_t bar_size)
+static double export_cost(const char *bdf, int dev, int bar, uint32_t nr, uint64_t bar_size,
+			  bool breakdown)
 {
+	static struct slab_snap before, after;
 	static int fds[MEM_EXPORTS];
 	struct slices sl = { .nr = nr };
-	long long before, after;
 	uint32_t i;
 
 	for (i = 0; i < nr; i++) {
@@ -570,13 +607,18 @@ static double export_cost(const char *bdf, int dev, int bar, uint32_t nr, uint64
 		sl.r[i].length = bar_size / nr;
 	}
 	settle();
-	before = slab_bytes();
+	slab_snap(&before);
 	for (i = 0; i < MEM_EXPORTS; i++)
 		fds[i] = export_or_die(bdf, dev, bar, &sl, O_RDWR);
-	after = slab_bytes();
+	slab_snap(&after);
 	for (i = 0; i < MEM_EXPORTS; i++)
 		close(fds[i]);
-	return (double)(after - before) / MEM_EXPORTS;
+	if (breakdown) {
+		printf("%u range%s, by slab cache (bytes per export):", nr, nr == 1 ? "" : "s");
+		slab_breakdown(&before, &after, MEM_EXPORTS);
+		printf("\n");
+	}
+	return (double)(slab_total(&after) - slab_total(&before)) / MEM_EXPORTS;
 }
 
 static int write_str(const char *path, const char *s)
@@ -666,19 +708,27 @@ int cmd_memory(int argc, char **argv, int bar)
 		if (vfio_set_mem_decode(dev, true))
 			die("%s: cannot turn memory decode on", argv[i]);
 		if (!i)	/* the first exports of a boot grow the caches: once more */
-			export_cost(argv[i], dev, bar, 64, size);
-		one = export_cost(argv[i], dev, bar, 1, size);
-		many = export_cost(argv[i], dev, bar, 64, size);
+			export_cost(argv[i], dev, bar, 64, size, false);
+		one = export_cost(argv[i], dev, bar, 1, size, false);
+		many = export_cost(argv[i], dev, bar, 64, size, false);
 		zd = zone_device_cost(argv[i], bar, &measured);
 		print_size(size);
 		printf("| %.0f | %.0f ", one, many);
-		if (zd < 0)
+		if (zd == -EDOM)
+			printf("| refused: not whole 2 MiB hotplug subsections | - |\n");
+		else if (zd < 0)
 			printf("| refused: %s | - |\n", strerror(-zd));
 		else if (!measured)
 			printf("| %.0f (computed) | %.0fx |\n", (double)size / 4096 * 64,
 			       (double)size / 4096 * 64 / one);
 		else
 			printf("| %lld | %.0fx |\n", zd, one > 0 ? zd / one : 0);
+		if (i == argc - 1) {
+			/* Where the memory of the last device's exports goes */
+			printf("\n");
+			export_cost(argv[i], dev, bar, 1, size, true);
+			export_cost(argv[i], dev, bar, 64, size, true);
+		}
 		close(dev);
 		close(iommufd);
 	}

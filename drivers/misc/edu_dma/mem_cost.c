@@ -13,7 +13,9 @@
  *   /sys/kernel/debug/mem_cost/p2pdma write "DDDD:BB:DD.F BAR": give the
  *                                     whole BAR ZONE_DEVICE pages with
  *                                     pci_p2pdma_add_resource(); the write
- *                                     fails with its errno
+ *                                     fails with its errno, or EDOM for a
+ *                                     BAR memory hotplug cannot cover (not
+ *                                     whole 2 MiB subsections on x86-64)
  *
  * The ZONE_DEVICE pages are device-managed: the device must be bound to a
  * driver (ENXIO otherwise), and they stay until that driver is unbound.
@@ -96,6 +98,16 @@ static ssize_t mem_cost_p2pdma_write(struct file *file, const char __user *buf,
 	pdev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(slot, fn));
 	if (!pdev)
 		return -ENODEV;
+	/*
+	 * Memory hotplug adds pages in subsections: for a BAR that is not
+	 * made of whole ones, memremap_pages() WARNs and fails. Say so
+	 * without the splat.
+	 */
+	if (!IS_ALIGNED(pci_resource_start(pdev, bar) | pci_resource_len(pdev, bar),
+			PAGES_PER_SUBSECTION << PAGE_SHIFT)) {
+		pci_dev_put(pdev);
+		return -EDOM;
+	}
 	/* The pages are released when the driver unbinds: there must be one */
 	device_lock(&pdev->dev);
 	ret = pdev->dev.driver ? pci_p2pdma_add_resource(pdev, bar, 0, 0) :
