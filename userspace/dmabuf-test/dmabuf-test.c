@@ -368,26 +368,37 @@ static void map_buffer(struct ctx *c, bool fixed)
 	}
 }
 
+int attach_engine(struct ctx *c, const char *engine)
+{
+	struct vfio_device_attach_iommufd_pt at = {
+		.argsz = sizeof(at),
+		.pt_id = c->ioas,
+	};
+	uint32_t devid;
+	int eng, rc;
+
+	eng = open_device(engine);
+	rc = bind_iommufd(eng, c->iommufd, &devid);
+	if (rc)
+		explain("binding the engine to iommufd", -rc, NULL);
+	if (ioctl(eng, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
+		explain("attaching the engine to the IOAS", errno, NULL);
+	return eng;
+}
+
 /* For the test rig: which host file backs the BAR (ivshmem), if any */
 static const char *rig_file;
 
 static int cmd_copy(struct ctx *c, const char *engine, uint32_t len, uint32_t seed)
 {
 	uint8_t *ram, *want, *bar;
-	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
 	size_t ram_len = 2 * PAGE, bar_size;
-	uint32_t devid, i;
+	uint32_t i;
 	uint64_t ram_iova = 0x100000, off = 0;
 	struct edu edu;
 	int eng, rc, bad = 0;
 
-	eng = open_device(engine);
-	rc = bind_iommufd(eng, c->iommufd, &devid);
-	if (rc)
-		explain("binding the engine to iommufd", -rc, NULL);
-	at.pt_id = c->ioas;
-	if (ioctl(eng, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
-		explain("attaching the engine to the IOAS", errno, NULL);
+	eng = attach_engine(c, engine);
 	rc = edu_init(&edu, eng);
 	if (rc)
 		explain(engine, -rc, "not an edu device (QEMU -device edu)?");

@@ -41,6 +41,8 @@ int open_device(const char *bdf);
 int bind_iommufd(int dev, int iommufd, uint32_t *devid);
 int export_or_die(const char *bdf, int dev, int bar, const struct slices *sl,
 		  uint32_t open_flags);
+/* Open @engine (vfio-pci), bind it to c->iommufd, attach it to c->ioas */
+int attach_engine(struct ctx *c, const char *engine);
 
 /* measure.c */
 struct measure_opts {

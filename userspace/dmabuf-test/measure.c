@@ -738,23 +738,14 @@ int cmd_memory(int argc, char **argv, int bar)
 int cmd_measure(struct ctx *c, const struct measure_opts *o)
 {
 	long bar_size = pci_resource_size(c->bdf, c->bar);
-	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
-	uint32_t devid;
 	int eng = -1, rc;
 
 	rc = iommufd_ioas_alloc(c->iommufd, &c->ioas);
 	if (rc)
 		explain("allocating an IOAS", -rc, NULL);
-	if (o->engine) {
-		/* A device attached gives the IOAS a real IOMMU domain */
-		eng = open_device(o->engine);
-		rc = bind_iommufd(eng, c->iommufd, &devid);
-		if (rc)
-			explain("binding the engine to iommufd", -rc, NULL);
-		at.pt_id = c->ioas;
-		if (ioctl(eng, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
-			explain("attaching the engine to the IOAS", errno, NULL);
-	}
+	/* A device attached gives the IOAS a real IOMMU domain */
+	if (o->engine)
+		eng = attach_engine(c, o->engine);
 	printf("measure: BAR%d of %s, %ld bytes; IOAS %s\n", c->bar, c->bdf, bar_size,
 	       o->engine ? "with a device attached (real IOMMU domain)" : "without a device");
 	measure_export(c, bar_size);

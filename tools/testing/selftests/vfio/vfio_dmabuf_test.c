@@ -312,37 +312,14 @@ struct vdev {
 /*
  * The drivers the machine's functions had when the program started. Cases
  * bind what they need in setup and leave it bound (rebinding costs time
- * on every case); the parent puts everything back when it exits. Test
- * processes end with _exit(), so only the parent runs this.
+ * on every case); the parent puts everything back when it exits
+ * (pci_save_driver() registers that). Test processes end with _exit(), so
+ * only the parent does it.
  */
-static struct {
-	char bdf[32];
-	char drv[64];
-} saved[12];
-static unsigned int nsaved;
-
-/* @ret: what looking @bdf up returned */
 static void save_driver(int ret, const char *bdf)
 {
-	if (ret || nsaved == ARRAY_SIZE(saved))
-		return;
-	snprintf(saved[nsaved].bdf, sizeof(saved[0].bdf), "%s", bdf);
-	if (pci_driver(bdf, saved[nsaved].drv, sizeof(saved[0].drv)))
-		saved[nsaved].drv[0] = 0;
-	nsaved++;
-}
-
-static void restore_drivers(void)
-{
-	char drv[64];
-	unsigned int i;
-
-	for (i = 0; i < nsaved; i++) {
-		if (pci_driver(saved[i].bdf, drv, sizeof(drv)))
-			drv[0] = 0;
-		if (strcmp(drv, saved[i].drv))
-			pci_bind_driver(saved[i].bdf, saved[i].drv);
-	}
+	if (!ret)
+		pci_save_driver(bdf);
 }
 
 static void __attribute__((constructor)) save_drivers(void)
@@ -365,7 +342,6 @@ static void __attribute__((constructor)) save_drivers(void)
 		    bdf);
 	save_driver(pci_find(TESTDEV_VENDOR, TESTDEV_DEVICE, bdf, sizeof(bdf)),
 		    bdf);
-	atexit(restore_drivers);
 }
 
 static int vdev_bind(struct vdev *d, const char *drv)

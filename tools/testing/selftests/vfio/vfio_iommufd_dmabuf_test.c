@@ -129,35 +129,12 @@ struct mf {
 };
 
 /* The drivers the pairs had when the program started: put back at exit */
-static struct {
-	char bdf[32];
-	char drv[64];
-} saved[6];
-static unsigned int nsaved;
-
-static void restore_drivers(void)
-{
-	char drv[64];
-	unsigned int i;
-
-	for (i = 0; i < nsaved; i++) {
-		if (pci_driver(saved[i].bdf, drv, sizeof(drv)))
-			drv[0] = 0;
-		if (strcmp(drv, saved[i].drv))
-			pci_bind_driver(saved[i].bdf, saved[i].drv);
-	}
-}
-
 static void save_driver(uint16_t vendor, uint16_t device, const char *slot)
 {
-	char *bdf = saved[nsaved].bdf, *drv = saved[nsaved].drv;
+	char bdf[32];
 
-	if (nsaved == ARRAY_SIZE(saved) ||
-	    pci_find_root(vendor, device, slot, bdf, sizeof(saved[0].bdf)))
-		return;
-	if (pci_driver(bdf, drv, sizeof(saved[0].drv)))
-		drv[0] = 0;
-	nsaved++;
+	if (!pci_find_root(vendor, device, slot, bdf, sizeof(bdf)))
+		pci_save_driver(bdf);
 }
 
 /* Test processes end with _exit(): only the harness's parent restores. */
@@ -172,7 +149,6 @@ static void __attribute__((constructor)) save_drivers(void)
 		save_driver(IVSHMEM_VENDOR, IVSHMEM_DEVICE, pairs[i]->iv_slot);
 		save_driver(EDU_VENDOR, EDU_DEVICE, pairs[i]->edu_slot);
 	}
-	atexit(restore_drivers);
 }
 
 /* The lowest free descriptor: what the next open() returns */
