@@ -385,6 +385,30 @@ err_put:
 }
 
 /**
+ * iopt_dmabuf_iova_hint() - the physical address of a byte of dma-buf pages
+ * @pages: DMABUF pages
+ * @start_byte: offset in @pages
+ *
+ * Only feeds the alignment an IOVA is picked with. The range list is set
+ * when the pages are made and never changes: no lock is needed.
+ *
+ * Return: the physical address of byte @start_byte, 0 past the end.
+ */
+unsigned long iopt_dmabuf_iova_hint(struct iopt_pages *pages,
+				    unsigned long start_byte)
+{
+	struct iopt_pages_dmabuf *db = pages->dmabuf;
+	unsigned int i;
+
+	for (i = 0; i < db->nr_ranges; i++) {
+		if (start_byte < db->ranges[i].len)
+			return db->ranges[i].paddr + start_byte;
+		start_byte -= db->ranges[i].len;
+	}
+	return 0;
+}
+
+/**
  * iopt_release_dmabuf() - release the dma-buf state of pages
  * @pages: pages whose last reference is gone
  */

@@ -11,9 +11,10 @@
  *
  * Write permission: a writeable map of a memfd needs the fd open for
  * writing and no F_SEAL_WRITE or F_SEAL_FUTURE_WRITE seal, as a shared
- * writable mmap() would (EPERM otherwise). A dma-buf's access mode is not
- * looked at: no importer in the kernel enforces it, and the exporter
- * decides what its buffer allows.
+ * writable mmap() would (EPERM otherwise), and like such an mmap() it
+ * keeps F_SEAL_WRITE from being added (EBUSY) until it is unmapped. A
+ * dma-buf's access mode is not looked at: no importer in the kernel
+ * enforces it, and the exporter decides what its buffer allows.
  */
 
 #include <linux/dma-buf.h>
@@ -23,7 +24,6 @@
 #include <linux/hugetlb.h>
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
-#include <linux/memfd.h>
 #include <linux/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -101,11 +101,16 @@ static bool iommufd_file_is_memfd(struct file *file)
 	return shmem_file(file) || is_file_hugepages(file);
 }
 
-static bool iommufd_memfd_write_sealed(struct file *file)
+/* The seals of a shmem or hugetlbfs file (memfd_fcntl() is not exported) */
+static unsigned int iommufd_memfd_seals(struct file *file)
 {
-	long seals = memfd_fcntl(file, F_GET_SEALS, 0);
-
-	return seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+	if (shmem_file(file))
+		return READ_ONCE(SHMEM_I(file_inode(file))->seals);
+#ifdef CONFIG_HUGETLBFS
+	if (is_file_hugepages(file))
+		return READ_ONCE(HUGETLBFS_I(file_inode(file))->seals);
+#endif
+	return 0;
 }
 
 static int iommufd_map_memfd(struct iommufd_ucmd *ucmd,
@@ -115,27 +120,38 @@ static int iommufd_map_memfd(struct iommufd_ucmd *ucmd,
 	struct iommu_ioas_map_file *cmd = ucmd->cmd;
 	unsigned long start = ALIGN_DOWN(cmd->start, PAGE_SIZE);
 	struct iopt_pages *pages;
+	int rc;
 
 	if (cmd->start + cmd->length > i_size_read(file_inode(file)))
 		return -EINVAL;
 	/*
-	 * The device may not write what the fd may not, nor what a write
-	 * seal protects (sealing later fails with EBUSY while pinned)
+	 * The device may write only what a shared writable mmap() of the fd
+	 * could: the fd is open for writing, no F_SEAL_FUTURE_WRITE, and the
+	 * mapping is counted as writable until the pages go, which refuses
+	 * F_SEAL_WRITE now (EPERM) and later (EBUSY), pinned or not.
 	 */
-	if ((prot & IOMMU_WRITE) &&
-	    (!(file->f_mode & FMODE_WRITE) ||
-	     iommufd_memfd_write_sealed(file)))
-		return -EPERM;
+	if (prot & IOMMU_WRITE) {
+		if (!(file->f_mode & FMODE_WRITE) ||
+		    (iommufd_memfd_seals(file) & F_SEAL_FUTURE_WRITE))
+			return -EPERM;
+		rc = mapping_map_writable(file->f_mapping);
+		if (rc)
+			return rc;
+	}
 
 	pages = iopt_alloc_pages((void __user *)start,
 				 cmd->length + (cmd->start - start),
 				 prot & IOMMU_WRITE);
-	if (IS_ERR(pages))
+	if (IS_ERR(pages)) {
+		if (prot & IOMMU_WRITE)
+			mapping_unmap_writable(file->f_mapping);
 		return PTR_ERR(pages);
+	}
 	if (ucmd->ictx->account_mode == IOPT_PAGES_ACCOUNT_MM &&
 	    pages->account_mode == IOPT_PAGES_ACCOUNT_USER)
 		pages->account_mode = IOPT_PAGES_ACCOUNT_MM;
 	pages->type = IOPT_ADDRESS_FILE;
+	/* From here iopt_release_pages() undoes mapping_map_writable() */
 	pages->file = get_file(file);
 	pages->file_start = start;
 	return iopt_map_file_pages(&ioas->iopt, iova, pages, cmd->start - start,
@@ -190,7 +206,7 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 		return -EINVAL;
 	if (!cmd->length)
 		return -EINVAL;
-	/* start + length wraps, or (32-bit) does not fit the IO page table */
+	/* start + length wraps, or (32-bit) does not fit an unsigned long */
 	if (check_add_overflow(cmd->start, cmd->length, &end) || end > ULONG_MAX)
 		return -EOVERFLOW;
 

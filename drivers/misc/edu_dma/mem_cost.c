@@ -10,12 +10,14 @@
  *
  *   /sys/kernel/debug/mem_cost/mark   write: remember the free memory now
  *   /sys/kernel/debug/mem_cost/used   read: bytes taken since the mark
+ *                                     (ENODATA before the first mark)
  *   /sys/kernel/debug/mem_cost/p2pdma write "DDDD:BB:DD.F BAR": give the
  *                                     whole BAR ZONE_DEVICE pages with
  *                                     pci_p2pdma_add_resource(); the write
  *                                     fails with its errno, or EDOM for a
  *                                     BAR memory hotplug cannot cover (not
- *                                     whole 2 MiB subsections on x86-64)
+ *                                     whole 2 MiB subsections on x86-64),
+ *                                     EEXIST if the BAR has pages already
  *
  * The ZONE_DEVICE pages are device-managed: the device must be bound to a
  * driver (ENXIO otherwise), and they stay until that driver is unbound.
@@ -25,6 +27,7 @@
 #include <linux/gfp.h>
 #include <linux/init.h>
 #include <linux/mmzone.h>
+#include <linux/memremap.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
@@ -32,7 +35,7 @@
 #include <linux/vmstat.h>
 
 static DEFINE_MUTEX(mem_cost_lock);
-static long mem_cost_mark;	/* free pages at the mark */
+static long mem_cost_mark = -1;	/* free pages at the mark */
 
 static long mem_cost_free_pages(void)
 {
@@ -67,8 +70,10 @@ static ssize_t mem_cost_used_read(struct file *file, char __user *buf,
 	int len;
 
 	mutex_lock(&mem_cost_lock);
-	used = mem_cost_mark - mem_cost_free_pages();
+	used = mem_cost_mark < 0 ? LONG_MIN : mem_cost_mark - mem_cost_free_pages();
 	mutex_unlock(&mem_cost_lock);
+	if (used == LONG_MIN)
+		return -ENODATA;
 	len = scnprintf(out, sizeof(out), "%lld\n", (long long)used * PAGE_SIZE);
 	return simple_read_from_buffer(buf, count, ppos, out, len);
 }
@@ -82,6 +87,7 @@ static ssize_t mem_cost_p2pdma_write(struct file *file, const char __user *buf,
 				     size_t count, loff_t *ppos)
 {
 	unsigned int domain, bus, slot, fn;
+	struct dev_pagemap *pgmap;
 	struct pci_dev *pdev;
 	char in[40];
 	int bar, ret;
@@ -92,6 +98,7 @@ static ssize_t mem_cost_p2pdma_write(struct file *file, const char __user *buf,
 		return -EFAULT;
 	in[count] = '\0';
 	if (sscanf(in, "%x:%x:%x.%x %d", &domain, &bus, &slot, &fn, &bar) != 5 ||
+	    bus > 0xff || slot > 0x1f || fn > 7 ||
 	    bar < 0 || bar >= PCI_STD_NUM_BARS)
 		return -EINVAL;
 
@@ -110,8 +117,15 @@ static ssize_t mem_cost_p2pdma_write(struct file *file, const char __user *buf,
 	}
 	/* The pages are released when the driver unbinds: there must be one */
 	device_lock(&pdev->dev);
-	ret = pdev->dev.driver ? pci_p2pdma_add_resource(pdev, bar, 0, 0) :
-				 -ENXIO;
+	pgmap = get_dev_pagemap(PHYS_PFN(pci_resource_start(pdev, bar)), NULL);
+	if (pgmap) {
+		/* memremap_pages() would WARN about the conflict */
+		put_dev_pagemap(pgmap);
+		ret = -EEXIST;
+	} else {
+		ret = pdev->dev.driver ?
+			pci_p2pdma_add_resource(pdev, bar, 0, 0) : -ENXIO;
+	}
 	device_unlock(&pdev->dev);
 	pci_dev_put(pdev);
 	return ret ? ret : count;
