@@ -1173,8 +1173,9 @@ static long pins_held(void)
  * offset of the mapping, and the bytes are in the file; a write past the
  * mapped slice is not reachable, the end of the file is an error, and
  * neither a read-only fd nor a write-sealed memfd can give the device
- * write access (EPERM), though a read-only map of them works; while
- * pinned, the memfd cannot be write-sealed (EBUSY).
+ * write access (EPERM), though a read-only map of them works; while a
+ * writeable area of it exists, pinned or not, the memfd cannot be
+ * write-sealed (EBUSY).
  */
 static void memfd_case(struct __test_metadata *_metadata, struct mf *m,
 		       unsigned int mfd_flags, size_t size)
@@ -1184,7 +1185,9 @@ static void memfd_case(struct __test_metadata *_metadata, struct mf *m,
 	uint64_t iova;
 	char path[64];
 	uint8_t pat[XLEN], *mem;
+	struct iommu_destroy destroy = { .size = sizeof(destroy) };
 	int mfd, ro, sealed, fds;
+	uint32_t bare;
 	long pins;
 
 	fds = next_fd();
@@ -1219,10 +1222,19 @@ static void memfd_case(struct __test_metadata *_metadata, struct mf *m,
 	unmap_exact(_metadata, m, MEMFD_IOVA, len);
 	ASSERT_EQ(0, close(sealed));
 
-	/* Pinned pages cannot be write-sealed; unmapped, they can */
+	/*
+	 * A writeable area cannot be write-sealed, pinned by a domain or
+	 * not (an IOAS without devices pins nothing); unmapped, it can
+	 */
+	ASSERT_EQ(0, iommufd_ioas_alloc(m->iommufd, &bare));
 	sealed = memfd_create("pinned", mfd_flags | MFD_ALLOW_SEALING);
 	ASSERT_LE(0, sealed);
 	ASSERT_EQ(0, ftruncate(sealed, size));
+	ASSERT_EQ(0, iommufd_map_file(m->iommufd, bare, RW_FIXED, sealed,
+				      off, len, &iova));
+	ASSERT_EQ(-1, fcntl(sealed, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_EQ(EBUSY, errno);
+	ASSERT_EQ(0, iommufd_unmap(m->iommufd, bare, MEMFD_IOVA, len));
 	ASSERT_EQ(0, iommufd_map_file(m->iommufd, m->ioas, RW_FIXED, sealed,
 				      off, len, &iova));
 	ASSERT_EQ(-1, fcntl(sealed, F_ADD_SEALS, F_SEAL_WRITE));
@@ -1230,6 +1242,8 @@ static void memfd_case(struct __test_metadata *_metadata, struct mf *m,
 	unmap_exact(_metadata, m, MEMFD_IOVA, len);
 	ASSERT_EQ(0, fcntl(sealed, F_ADD_SEALS, F_SEAL_WRITE));
 	ASSERT_EQ(0, close(sealed));
+	destroy.id = bare;
+	ASSERT_EQ(0, ioctl(m->iommufd, IOMMU_DESTROY, &destroy));
 
 	pins = pins_held();
 	ASSERT_NE(LONG_MIN, pins);
