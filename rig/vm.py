@@ -96,24 +96,35 @@ def strip_ts(line):
     return TIMESTAMP.sub('', line.rstrip('\r\n'))
 
 
+# How many of a failed case's diagnostic lines the summary shows
+DIAG_LINES = 12
+
+
 def tap_leaves(lines):
-    """Leaf results of (K)TAP output: [(ok, name, directive)].
+    """Leaf results of (K)TAP output: [(ok, name, directive, diagnostics)].
 
     A result line is a leaf when no deeper result line came right before
     it (KUnit prints a suite's cases indented above the suite's own line,
-    and parameterised cases one level deeper again)."""
+    and parameterised cases one level deeper again). The diagnostics are
+    the indented or '#' lines printed since the previous result line (on
+    the console, other kernel messages are not indented), so that a
+    failure's reason reaches the summary."""
     leaves = []
     deeper_seen = {}
+    diag = []
     for raw in lines:
         m = RESULT.match(raw.expandtabs(4))
         if not m:
+            if raw[:1] in (' ', '\t', '#') and raw.strip():
+                diag.append(raw.strip())
             continue
         depth = len(m.group(1)) // 4
         ok = m.group(2) == 'ok'
         name = m.group(4)
         directive = (m.group(6) or '').strip()
         if not deeper_seen.get(depth):
-            leaves.append((ok, name, directive))
+            leaves.append((ok, name, directive, diag[-DIAG_LINES:]))
+        diag = []
         for d in list(deeper_seen):
             if d >= depth:
                 deeper_seen[d] = False
@@ -126,14 +137,15 @@ def judge_leaves(out, leaves, where, skips_allowed):
     """Count @leaves into @out. A skip is neither a pass nor a failure, but
     the plan states exactly how many a program or KUnit may have."""
     skips = []
-    for ok, name, directive in leaves:
+    for ok, name, directive, diag in leaves:
         upper = directive.upper()
         if upper.startswith('SKIP'):
             skips.append(f'{name} ({directive[4:].strip()})')
         elif upper.startswith('XFAIL'):
             out.case(True, f'{where}: {name}')
         else:
-            out.case(ok, f'{where}: {name}')
+            why = ''.join('\n      ' + d for d in diag) if not ok else ''
+            out.case(ok, f'{where}: {name}{why}')
     out.skipped += len(skips)
     if len(skips) != skips_allowed:
         out.problem(f'{where}: {len(skips)} cases skipped, the plan allows '
@@ -290,7 +302,7 @@ def run_plan(plan, timeout, judge_only=False):
             out.problem(f'{name}: {len(leaves)} cases ran, the plan expects {want}')
         if prc is None:
             out.problem(f'{name}: never finished')
-        elif prc != 0 and all(ok for ok, _, _ in leaves):
+        elif prc != 0 and all(leaf[0] for leaf in leaves):
             out.problem(f'{name}: exit code {prc} although its cases passed')
     for name in programs:
         if name not in plan.tests:
