@@ -96,7 +96,7 @@ DMABUF_CHECKS_EPYC = 12 * len(TOPOLOGIES) + MAPFILE_CHECKS
 KUNIT_GLOB = '*p2p*'
 TOPOLOGY_KUNIT_CASES = 5 + 3 * len(TOPOLOGIES)   # per-machine + per-pair
 EDU_KUNIT_CASES = 7 + 2 * len(TOPOLOGIES)
-DMABUF_PHYS_KUNIT_CASES = 9                      # suite dma_buf_phys_p2p
+DMABUF_PHYS_KUNIT_CASES = 10                     # suite dma_buf_phys_p2p
 
 
 def plan(name, cpu, cmdline='', tests=None, kunit_skips=0, nvme=False,

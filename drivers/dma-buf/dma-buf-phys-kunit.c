@@ -630,7 +630,8 @@ static struct pci_dev *reachable_client(struct kunit *test)
 
 /*
  * The exporter's sg_table: only DMA addresses, no page anywhere, an empty
- * CPU list, segments no longer than the device allows.
+ * CPU list, segments no longer than the device allows and within its
+ * segment boundary (4 GiB for PCI; the BAR's slices cross none).
  */
 static void sgt_no_pages(struct kunit *test)
 {
@@ -638,6 +639,7 @@ static void sgt_no_pages(struct kunit *test)
 	struct pci_dev *client = reachable_client(test);
 	unsigned int seg, nents = 0, cpu = 0;
 	struct mock_importer *imp;
+	unsigned long mask;
 	struct scatterlist *sg;
 	struct sg_table *sgt;
 	u64 total = 0;
@@ -646,6 +648,7 @@ static void sgt_no_pages(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pci_dev_put_action,
 							client), 0);
 	seg = dma_get_max_seg_size(&client->dev) & PAGE_MASK;
+	mask = dma_get_seg_boundary(&client->dev);
 	for (i = 0; i < MOCK_NR_RANGES; i++)
 		nents += DIV_ROUND_UP(mock_slices[i][1], seg);
 
@@ -661,12 +664,103 @@ static void sgt_no_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cpu, 0);
 	KUNIT_EXPECT_EQ(test, sgt->nents, nents);
 	for_each_sgtable_dma_sg(sgt, sg, i) {
+		dma_addr_t first = sg_dma_address(sg);
+		dma_addr_t last = first + sg_dma_len(sg) - 1;
+
 		KUNIT_EXPECT_NULL(test, sg_page(sg));
 		KUNIT_EXPECT_LE(test, sg_dma_len(sg), seg);
+		KUNIT_EXPECT_EQ(test, first & ~mask, last & ~mask);
 		total += sg_dma_len(sg);
 	}
 	KUNIT_EXPECT_EQ(test, total, mock_size());
 	KUNIT_EXPECT_EQ(test, atomic_read(&imp->attach->phys_users), 1);
+
+	dma_resv_lock(exp->dmabuf->resv, NULL);
+	dma_buf_unmap_attachment(imp->attach, sgt, DMA_BIDIRECTIONAL);
+	dma_resv_unlock(exp->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->dmabuf->phys_users), 0);
+}
+
+struct seg_boundary_saved {
+	struct device *dev;
+	unsigned long mask;
+};
+
+static void seg_boundary_restore(void *data)
+{
+	struct seg_boundary_saved *saved = data;
+
+	dma_set_seg_boundary(saved->dev, saved->mask);
+}
+
+/*
+ * A device whose segments must not cross 32 KiB boundaries: the table
+ * splits every 64 KiB segment, none crosses one, and they still add up to
+ * the ranges, in order. One whose boundary is inside a page gets -EINVAL.
+ */
+static void sgt_seg_boundary(struct kunit *test)
+{
+	struct mock_exporter *exp = mock_export(test, &mock_phys_ops);
+	struct pci_dev *client = reachable_client(test);
+	const unsigned long mask = SZ_32K - 1;
+	struct seg_boundary_saved *saved;
+	struct mock_importer *imp;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	dma_addr_t next = 0;
+	unsigned int r = 0;
+	u64 done = 0;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pci_dev_put_action,
+							client), 0);
+	saved = kunit_kzalloc(test, sizeof(*saved), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, saved);
+	saved->dev = &client->dev;
+	saved->mask = dma_get_seg_boundary(&client->dev);
+	KUNIT_ASSERT_GT(test, saved->mask, mask);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, seg_boundary_restore,
+							saved), 0);
+	imp = mock_import(test, exp, &client->dev, &importer_sgt);
+
+	/* A boundary inside a page leaves no segment to make */
+	KUNIT_ASSERT_EQ(test, dma_set_seg_boundary(&client->dev, SZ_2K - 1), 0);
+	dma_resv_lock(exp->dmabuf->resv, NULL);
+	sgt = dma_buf_map_attachment(imp->attach, DMA_BIDIRECTIONAL);
+	dma_resv_unlock(exp->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -EINVAL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->dmabuf->phys_users), 0);
+
+	KUNIT_ASSERT_EQ(test, dma_set_seg_boundary(&client->dev, mask), 0);
+	dma_resv_lock(exp->dmabuf->resv, NULL);
+	sgt = dma_buf_map_attachment(imp->attach, DMA_BIDIRECTIONAL);
+	dma_resv_unlock(exp->dmabuf->resv);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+
+	/* one segment per 32 KiB, one more per range if it is not aligned */
+	KUNIT_EXPECT_GE(test, sgt->nents, mock_size() / SZ_32K);
+	KUNIT_EXPECT_LE(test, sgt->nents, mock_size() / SZ_32K + MOCK_NR_RANGES);
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		dma_addr_t first = sg_dma_address(sg);
+		dma_addr_t last = first + sg_dma_len(sg) - 1;
+
+		KUNIT_EXPECT_GT(test, sg_dma_len(sg), 0);
+		KUNIT_EXPECT_EQ_MSG(test, first & ~mask, last & ~mask,
+				    "segment %d %pad+%#x crosses a boundary",
+				    i, &first, sg_dma_len(sg));
+		/* a range's segments follow each other, ranges in order */
+		KUNIT_ASSERT_LT(test, r, MOCK_NR_RANGES);
+		if (done)
+			KUNIT_EXPECT_EQ(test, first, next);
+		next = last + 1;
+		done += sg_dma_len(sg);
+		KUNIT_EXPECT_LE(test, done, mock_slices[r][1]);
+		if (done >= mock_slices[r][1]) {
+			r++;
+			done = 0;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, r, MOCK_NR_RANGES);
 
 	dma_resv_lock(exp->dmabuf->resv, NULL);
 	dma_buf_unmap_attachment(imp->attach, sgt, DMA_BIDIRECTIONAL);
@@ -859,6 +953,7 @@ static struct kunit_case dma_buf_phys_cases[] = {
 	KUNIT_CASE(map_not_pci),
 	KUNIT_CASE(map_per_type),
 	KUNIT_CASE(sgt_no_pages),
+	KUNIT_CASE(sgt_seg_boundary),
 	KUNIT_CASE(revoke_wait_restore),
 	KUNIT_CASE(revoke_late_importer),
 	KUNIT_CASE(fail_nth_map),

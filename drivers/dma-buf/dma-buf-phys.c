@@ -287,10 +287,55 @@ struct dma_buf_phys_sgt {
 	struct dma_buf_dma_map *map;
 };
 
-static unsigned int dma_buf_phys_seg_max(struct device *dev)
+/* The segments a device accepts: at most @max bytes, none crossing @mask */
+struct dma_buf_phys_segs {
+	unsigned int max;
+	unsigned long mask;
+};
+
+static bool dma_buf_phys_segs_init(struct device *dev,
+				   struct dma_buf_phys_segs *segs)
 {
-	return min_t(unsigned int, dma_get_max_seg_size(dev), UINT_MAX) &
-	       PAGE_MASK;
+	segs->max = min_t(unsigned int, dma_get_max_seg_size(dev), UINT_MAX) &
+		    PAGE_MASK;
+	segs->mask = dma_get_seg_boundary(dev);
+	return segs->max && segs->mask >= PAGE_SIZE - 1;
+}
+
+/* The length of the segment that starts at @addr, @left bytes remaining */
+static unsigned int dma_buf_phys_seg_len(const struct dma_buf_phys_segs *segs,
+					 dma_addr_t addr, size_t left)
+{
+	size_t len = min_t(size_t, left, segs->max);
+	u64 to_boundary = (u64)(segs->mask - (addr & segs->mask)) + 1;
+
+	/* zero when the boundary is the end of the address space */
+	if (to_boundary && to_boundary < len)
+		len = to_boundary;
+	return len;
+}
+
+/* Entries needed for @map; 0 when more than an sg_table can have */
+static unsigned int dma_buf_phys_count_segs(const struct dma_buf_dma_map *map,
+					    const struct dma_buf_phys_segs *segs)
+{
+	unsigned int i, nents = 0;
+
+	for (i = 0; i < map->nr_ranges; i++) {
+		dma_addr_t addr = map->ranges[i].addr;
+		size_t left = map->ranges[i].len;
+
+		while (left) {
+			unsigned int len = dma_buf_phys_seg_len(segs, addr, left);
+
+			if (nents == UINT_MAX)
+				return 0;
+			nents++;
+			addr += len;
+			left -= len;
+		}
+	}
+	return nents;
 }
 
 /**
@@ -302,37 +347,34 @@ static unsigned int dma_buf_phys_seg_max(struct device *dev)
  * For an exporter's &dma_buf_ops.map_dma_buf: maps @phys as
  * dma_buf_phys_map() does and returns the DMA ranges as an sg_table with
  * no pages and an empty CPU list (orig_nents is 0): only the DMA list,
- * walked with for_each_sgtable_dma_sg(), is meaningful. Ranges longer than
- * the device's maximum segment are split.
+ * walked with for_each_sgtable_dma_sg(), is meaningful. Ranges are split
+ * into segments the device accepts: none longer than its maximum segment
+ * size (rounded down to a page), none crossing its segment boundary.
  *
  * Context: the buffer's reservation lock must be held.
  * Return: the table, released with dma_buf_phys_unmap_sgt(), or an
- * ERR_PTR(): -EOPNOTSUPP for an importer without peer2peer, otherwise as
- * dma_buf_phys_map().
+ * ERR_PTR(): -EOPNOTSUPP for an importer without peer2peer; -EINVAL for an
+ * empty range, a device whose segments cannot hold a page, or more
+ * segments than a table can have; otherwise as dma_buf_phys_map().
  */
 struct sg_table *dma_buf_phys_map_sgt(struct dma_buf_attachment *attach,
 				      const struct dma_buf_phys *phys,
 				      enum dma_data_direction dir)
 {
-	unsigned int seg_max = dma_buf_phys_seg_max(attach->dev);
+	struct dma_buf_phys_segs segs;
 	struct dma_buf_phys_sgt *ps;
 	struct scatterlist *sg;
-	unsigned int i, nents = 0;
+	unsigned int i, nents;
 	int ret;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	if (!attach->peer2peer)
 		return ERR_PTR(-EOPNOTSUPP);
-	if (!seg_max || !phys->nr_ranges)
+	if (!dma_buf_phys_segs_init(attach->dev, &segs) || !phys->nr_ranges)
 		return ERR_PTR(-EINVAL);
-
-	for (i = 0; i < phys->nr_ranges; i++) {
-		size_t segs = DIV_ROUND_UP(phys->ranges[i].len, seg_max);
-
-		if (!phys->ranges[i].len || segs > UINT_MAX - nents)
+	for (i = 0; i < phys->nr_ranges; i++)
+		if (!phys->ranges[i].len)
 			return ERR_PTR(-EINVAL);
-		nents += segs;
-	}
 
 	if (dma_buf_phys_should_fail())
 		return ERR_PTR(-ENOMEM);
@@ -346,6 +388,11 @@ struct sg_table *dma_buf_phys_map_sgt(struct dma_buf_attachment *attach,
 		goto err_free;
 	}
 
+	/* Where the segments split depends on the DMA addresses */
+	ret = -EINVAL;
+	nents = dma_buf_phys_count_segs(ps->map, &segs);
+	if (!nents)
+		goto err_unmap;
 	ret = -ENOMEM;
 	if (dma_buf_phys_should_fail())
 		goto err_unmap;
@@ -360,7 +407,7 @@ struct sg_table *dma_buf_phys_map_sgt(struct dma_buf_attachment *attach,
 		size_t left = ps->map->ranges[i].len;
 
 		while (left) {
-			unsigned int len = min_t(size_t, left, seg_max);
+			unsigned int len = dma_buf_phys_seg_len(&segs, addr, left);
 
 			sg_dma_address(sg) = addr;
 			sg_dma_len(sg) = len;
