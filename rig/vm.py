@@ -221,6 +221,46 @@ def scan_console(out, console, expected_faults):
                 break
 
 
+# A TCG boot that prints nothing for this long before KUnit or /init
+# started has hung in emulation (seen once: the guest clock froze during
+# PCI enumeration of the epyc machine while another QEMU ran).
+STALL_SECONDS = 180
+# Console lines after which the guest runs the project's code: a silence
+# after them is the kernel's or the tests' to answer for, never retried.
+STARTED = ('KTAP version', 'Run /init')
+
+
+def boot_started(console):
+    try:
+        with open(console, errors='replace') as f:
+            text = f.read()
+    except OSError:
+        return False
+    return any(m in text for m in STARTED)
+
+
+def wait_qemu(proc, console, timeout):
+    """Wait for QEMU: its exit code, 'timeout', or 'stall' when the console
+    stayed silent for STALL_SECONDS before the boot reached STARTED."""
+    start = last_change = time.time()
+    last_size = -1
+    while True:
+        try:
+            return proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.time()
+        size = os.path.getsize(console) if os.path.exists(console) else 0
+        if size != last_size:
+            last_size, last_change = size, now
+        stalled = (now - last_change > STALL_SECONDS and
+                   not boot_started(console))
+        if now - start > timeout or stalled:
+            proc.kill()
+            proc.wait()
+            return 'stall' if stalled else 'timeout'
+
+
 def boot(plan, rundir, timeout, interactive=False):
     """Start QEMU for @plan. Returns (rc, seconds, host files)."""
     os.makedirs(rundir, exist_ok=True)
@@ -246,11 +286,9 @@ def boot(plan, rundir, timeout, interactive=False):
     if interactive:
         return subprocess.call(cmd), time.time() - start, files
     with open(os.path.join(rundir, 'qemu.log'), 'w') as qlog:
-        try:
-            rc = subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
-                                 stderr=subprocess.STDOUT, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            rc = 'timeout'
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
+                                stderr=subprocess.STDOUT)
+        rc = wait_qemu(proc, console, timeout)
     return rc, time.time() - start, files
 
 
@@ -268,11 +306,28 @@ def run_plan(plan, timeout, judge_only=False):
         files = topologies.host_files(plan, rundir)
     else:
         rc, secs, files = boot(plan, rundir, timeout)
+        if rc == 'stall':
+            # An emulation hang before any of the project's code ran:
+            # keep its console and boot once more.
+            console_path = os.path.join(rundir, 'console.log')
+            kept = os.path.join(rundir, 'console-stalled.log')
+            shutil.copyfile(console_path, kept)
+            last = ([strip_ts(x) for x in open(kept, errors='replace')
+                     if x.strip()] or ['(nothing)'])[-1]
+            print(f'rig: {plan.name}: the boot stalled {STALL_SECONDS} s after '
+                  f'"{last}" before KUnit or /init started (TCG hang); '
+                  f'booting again ({os.path.relpath(kept, TOP)})')
+            sys.stdout.flush()
+            rc, more, files = boot(plan, rundir, timeout)
+            secs += more
     out.seconds = secs
     console_path = os.path.join(rundir, 'console.log')
     results_path = os.path.join(rundir, 'results.log')
     if rc == 'timeout':
         out.problem(f'the machine did not power off within {timeout} s')
+    elif rc == 'stall':
+        out.problem(f'the boot stalled twice ({STALL_SECONDS} s without console '
+                    'output before KUnit or /init started)')
     elif rc != 0:
         qlog = open(os.path.join(rundir, 'qemu.log'), errors='replace').read()
         out.problem(f'QEMU exited with {rc}: {qlog.strip()[-600:]}')
@@ -292,7 +347,7 @@ def run_plan(plan, timeout, judge_only=False):
     programs, checks, expected_faults, done = ({}, [], 0, False)
     if os.path.exists(results_path):
         programs, checks, expected_faults, done = parse_results(results_path)
-    if not done and rc != 'timeout':
+    if not done and rc not in ('timeout', 'stall'):
         out.problem('rig/init never reached the end of the plan')
     for name, want in plan.tests.items():
         lines, prc = programs.get(name, ([], None))
