@@ -292,6 +292,58 @@ def boot(plan, rundir, timeout, interactive=False):
     return rc, time.time() - start, files
 
 
+def emulator_failure(rc):
+    """Why a boot failed in the emulator rather than in the guest, or None.
+
+    A stall is an emulation hang before the project's code ran; a signal
+    is QEMU crashing (QEMU 7.2 under TCG segfaulted once, under
+    vfio_dmabuf_test's stress case on epyc). A guest panic powers off
+    (-no-reboot) with exit code 0 and is judged like any boot."""
+    if rc == 'stall':
+        return (f'the boot stalled {STALL_SECONDS} s before KUnit or /init '
+                'started (TCG hang)')
+    if isinstance(rc, int) and rc < 0:
+        return f'QEMU died of signal {-rc}'
+    return None
+
+
+def keep_logs(rundir, kind):
+    """Copy a boot's logs aside as <log>-<kind>; return their prefix and
+    the console's last line."""
+    prefix = os.path.join(rundir, kind)
+    for name in ('console.log', 'results.log', 'qemu.log'):
+        path = os.path.join(rundir, name)
+        if os.path.exists(path):
+            shutil.copyfile(path, f'{prefix}-{name}')
+    last = '(nothing)'
+    if os.path.exists(f'{prefix}-console.log'):
+        lines = [strip_ts(x) for x in open(f'{prefix}-console.log', errors='replace')
+                 if x.strip()]
+        last = lines[-1] if lines else last
+    return prefix, last
+
+
+def partial_failures(prefix):
+    """Failures in the logs of a boot the emulator cut short: failed cases
+    and splats count; what never ran does not (the next boot runs it)."""
+    tmp = Outcome('partial')
+    console = []
+    if os.path.exists(f'{prefix}-console.log'):
+        console = [strip_ts(x) for x in open(f'{prefix}-console.log', errors='replace')]
+    sources = [('kunit', tap_leaves(console))]
+    expected_faults = 0
+    if os.path.exists(f'{prefix}-results.log'):
+        programs, _, expected_faults, _ = parse_results(f'{prefix}-results.log')
+        sources += [(name, tap_leaves(lines)) for name, (lines, _) in programs.items()]
+    for where, leaves in sources:
+        for ok, name, directive, diag in leaves:
+            if not ok and not directive.upper().startswith(('SKIP', 'XFAIL')):
+                tmp.case(False, f'{where}: {name}' +
+                         ''.join('\n      ' + d for d in diag))
+    scan_console(tmp, console, expected_faults)
+    return tmp.problems
+
+
 def run_plan(plan, timeout, judge_only=False):
     """Boot @plan and judge its logs (or, with @judge_only, judge the logs
     of its last boot again)."""
@@ -306,20 +358,19 @@ def run_plan(plan, timeout, judge_only=False):
         files = topologies.host_files(plan, rundir)
     else:
         rc, secs, files = boot(plan, rundir, timeout)
-        if rc == 'stall':
-            # An emulation hang before any of the project's code ran:
-            # keep its console and boot once more.
-            console_path = os.path.join(rundir, 'console.log')
-            kept = os.path.join(rundir, 'console-stalled.log')
-            shutil.copyfile(console_path, kept)
-            last = ([strip_ts(x) for x in open(kept, errors='replace')
-                     if x.strip()] or ['(nothing)'])[-1]
-            print(f'rig: {plan.name}: the boot stalled {STALL_SECONDS} s after '
-                  f'"{last}" before KUnit or /init started (TCG hang); '
-                  f'booting again ({os.path.relpath(kept, TOP)})')
+        why = emulator_failure(rc)
+        if why:
+            # QEMU, not the guest, failed: keep the logs, judge what ran
+            # before it failed, and boot once more.
+            kept, last = keep_logs(rundir, 'stalled' if rc == 'stall' else 'crashed')
+            earlier = partial_failures(kept)
+            print(f'rig: {plan.name}: {why} after "{last}"; booting again '
+                  f'(logs of that boot: {os.path.relpath(kept, TOP)}-*)')
             sys.stdout.flush()
             rc, more, files = boot(plan, rundir, timeout)
             secs += more
+            for p in earlier:
+                out.problem(f'in the boot before ({why}): {p}')
     out.seconds = secs
     console_path = os.path.join(rundir, 'console.log')
     results_path = os.path.join(rundir, 'results.log')
