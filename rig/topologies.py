@@ -79,14 +79,14 @@ Plan = namedtuple('Plan', 'name cpu cmdline topologies nvme kunit tests kunit_ca
 # more ran.
 SELFTESTS = {'vfio_iommufd_baseline_test': 12, 'vfio_type1_p2p_test': 2,
              'p2pmem_nvme_cmb_test': 3}
-DMABUF_TESTS = {'vfio_dmabuf_test': 98}
+DMABUF_TESTS = {'vfio_dmabuf_test': 99}
 # Fault injection (fail-nth) on every allocation of the dma-buf ioctls:
 # 2 exports, 7 iommufd cases, 2 importer ioctls in 2 import modes.
 FAILNTH_TESTS = {'vfio_dmabuf_fail_nth': 13}
 # iommufd attaches VFIO devices to its own paging domains whatever the
 # default domain type, so MAP_FILE tests the same on either plan: it runs
 # on epyc, whose boot is shorter, to balance the two (TCG, two cores).
-MAPFILE_TESTS = {'vfio_iommufd_dmabuf_test': 59}
+MAPFILE_TESTS = {'vfio_iommufd_dmabuf_test': 62}
 # vfio_iommufd_dmabuf_test: 17 checks per pair and 4 from the "many" cases.
 MAPFILE_CHECKS = 17 * len(TOPOLOGIES) + 4
 # vfio_dmabuf_test's host checks: per pair, the bytes that stayed in place
@@ -96,7 +96,7 @@ DMABUF_CHECKS_EPYC = 12 * len(TOPOLOGIES) + MAPFILE_CHECKS
 KUNIT_GLOB = '*p2p*'
 TOPOLOGY_KUNIT_CASES = 5 + 3 * len(TOPOLOGIES)   # per-machine + per-pair
 EDU_KUNIT_CASES = 7 + 2 * len(TOPOLOGIES)
-DMABUF_PHYS_KUNIT_CASES = 10                     # suite dma_buf_phys_p2p
+DMABUF_PHYS_KUNIT_CASES = 11                     # suite dma_buf_phys_p2p
 
 
 def plan(name, cpu, cmdline='', tests=None, kunit_skips=0, nvme=False,

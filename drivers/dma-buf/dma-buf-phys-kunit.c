@@ -13,12 +13,14 @@
 
 #include <kunit/device.h>
 #include <kunit/test.h>
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-phys.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/iommu.h>
+#include <linux/kthread.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/scatterlist.h>
@@ -844,6 +846,84 @@ static void revoke_late_importer(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&exp->dmabuf->phys_users), 0);
 }
 
+struct revoke_thread {
+	struct mock_exporter *exp;
+	struct completion done;
+	unsigned int late;
+};
+
+static int revoke_thread_fn(void *data)
+{
+	struct revoke_thread *rt = data;
+
+	mock_revoke(rt->exp, true);
+	rt->late = dma_buf_phys_wait_unmapped(rt->exp->dmabuf);
+	complete(&rt->done);
+	return 0;
+}
+
+/*
+ * An importer that detaches while it still holds a mapping: nobody can
+ * release that mapping any more, so the exporter's revoke waits for it for
+ * good, and keeps saying so, naming the importer, while it waits.
+ */
+static void revoke_leaked_mapping(struct kunit *test)
+{
+	struct mock_exporter *exp = mock_export(test, &mock_phys_ops);
+	unsigned int saved = dma_buf_phys_revoke_warn_ms;
+	struct revoke_thread rt = { .exp = exp };
+	struct phys_ctx *ctx = test->priv;
+	struct dma_buf_attachment *attach;
+	struct task_struct *task;
+	struct dma_buf_phys phys;
+	int warnings, i, ret;
+
+	attach = dma_buf_dynamic_attach(exp->dmabuf, ctx->fake, &importer_phys,
+					NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	dma_resv_lock(exp->dmabuf->resv, NULL);
+	ret = dma_buf_get_phys(attach, &phys);
+	dma_resv_unlock(exp->dmabuf->resv);
+	if (ret)
+		dma_buf_detach(exp->dmabuf, attach);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	/* The importer's bug: detached with the description still in use */
+	dma_buf_detach(exp->dmabuf, attach);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->dmabuf->phys_users), 1);
+	KUNIT_EXPECT_NOT_NULL(test, exp->dmabuf->phys_leaker);
+	if (exp->dmabuf->phys_leaker)
+		KUNIT_EXPECT_NOT_NULL(test, strstr(exp->dmabuf->phys_leaker,
+						   dev_name(ctx->fake)));
+
+	dma_buf_phys_revoke_warn_ms = 10;
+	init_completion(&rt.done);
+	warnings = atomic_read(&dma_buf_phys_late_warnings);
+	task = kthread_run(revoke_thread_fn, &rt, "dma-buf-phys-revoke");
+	if (IS_ERR(task)) {
+		dma_buf_phys_revoke_warn_ms = saved;
+		dma_buf_phys_forget_leaked(exp->dmabuf, 1);
+		KUNIT_FAIL_AND_ABORT(test, "kthread_run: %ld", PTR_ERR(task));
+	}
+
+	/* Warned about 10, 30 and 70 ms into the wait, and still waiting */
+	for (i = 0; i < 500; i++) {
+		if (atomic_read(&dma_buf_phys_late_warnings) - warnings >= 3)
+			break;
+		msleep(20);
+	}
+	KUNIT_EXPECT_GE(test, atomic_read(&dma_buf_phys_late_warnings) - warnings, 3);
+	KUNIT_EXPECT_FALSE(test, completion_done(&rt.done));
+	KUNIT_EXPECT_TRUE(test, exp->revoked);
+
+	/* Only the test can end it: it knows the mapping is not used */
+	dma_buf_phys_forget_leaked(exp->dmabuf, 1);
+	wait_for_completion(&rt.done);
+	dma_buf_phys_revoke_warn_ms = saved;
+	KUNIT_EXPECT_EQ(test, rt.late, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->dmabuf->phys_users), 0);
+}
+
 #ifdef CONFIG_FAULT_INJECTION
 enum nth_outcome {
 	NTH_FAILED,	/* the map failed, fully unwound */
@@ -971,6 +1051,7 @@ static struct kunit_case dma_buf_phys_cases[] = {
 	KUNIT_CASE(sgt_seg_boundary),
 	KUNIT_CASE(revoke_wait_restore),
 	KUNIT_CASE(revoke_late_importer),
+	KUNIT_CASE(revoke_leaked_mapping),
 	KUNIT_CASE(fail_nth_map),
 	{}
 };

@@ -41,6 +41,13 @@ module_param_named(revoke_warn_ms, dma_buf_phys_revoke_warn_ms, uint, 0644);
 MODULE_PARM_DESC(revoke_warn_ms,
 		 "Warn when importers still hold mappings this long after a revoke (ms)");
 
+/* How often, at most, a revoke that is still waiting says so again */
+#define DMA_BUF_PHYS_WARN_MAX_MS	60000U
+
+/* Rounds of late-importer warnings, for the KUnit suite */
+VISIBLE_IF_KUNIT atomic_t dma_buf_phys_late_warnings = ATOMIC_INIT(0);
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_phys_late_warnings);
+
 static DECLARE_WAIT_QUEUE_HEAD(dma_buf_phys_wq);
 
 #ifdef CONFIG_FAULT_INJECTION
@@ -457,10 +464,64 @@ void dma_buf_phys_unmap_sgt(struct dma_buf_attachment *attach,
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_phys_unmap_sgt, DMA_BUF);
 
-static unsigned int dma_buf_phys_warn_late(struct dma_buf *dmabuf)
+/**
+ * dma_buf_phys_detach - account for mappings an importer detaches with
+ * @attach: the attachment being detached
+ *
+ * Called by dma_buf_detach() under the reservation lock. An importer must
+ * release every mapping it made through this interconnect before it
+ * detaches. One that did not leaves mappings nobody can release any more,
+ * and the device may still reach the memory through them: they stay
+ * counted on the buffer, so the exporter's next revoke waits for them for
+ * good. Say so now, and remember who it was, so that the revoke's warning
+ * can name it after the attachment is gone.
+ */
+void dma_buf_phys_detach(struct dma_buf_attachment *attach)
 {
+	struct dma_buf *dmabuf = attach->dmabuf;
+	int users = atomic_read(&attach->phys_users);
+
+	dma_resv_assert_held(dmabuf->resv);
+	if (likely(!users))
+		return;
+
+	dev_err(attach->dev,
+		"dma-buf %lu (%s): importer %s detached holding %d mapping(s); they can never be released, and revoking the buffer will wait for them\n",
+		file_inode(dmabuf->file)->i_ino, dmabuf->exp_name,
+		dev_driver_string(attach->dev), users);
+	if (!dmabuf->phys_leaker)
+		dmabuf->phys_leaker = kasprintf(GFP_KERNEL, "%s %s",
+						dev_driver_string(attach->dev),
+						dev_name(attach->dev));
+}
+
+/**
+ * dma_buf_phys_release - free what the interconnect kept on a buffer
+ * @dmabuf: the buffer, called by the dma-buf core as it is freed
+ */
+void dma_buf_phys_release(struct dma_buf *dmabuf)
+{
+	kfree(dmabuf->phys_leaker);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Let the KUnit suite end a revoke that waits for mappings it leaked */
+void dma_buf_phys_forget_leaked(struct dma_buf *dmabuf, int users)
+{
+	if (atomic_sub_and_test(users, &dmabuf->phys_users))
+		wake_up_all(&dma_buf_phys_wq);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_phys_forget_leaked);
+#endif
+
+/* Name every importer the revoke waits for; return how many there are */
+static unsigned int dma_buf_phys_warn_late(struct dma_buf *dmabuf,
+					   unsigned int waited_ms)
+{
+	unsigned long ino = file_inode(dmabuf->file)->i_ino;
 	struct dma_buf_attachment *attach;
 	unsigned int late = 0;
+	int live = 0, leaked;
 
 	dma_resv_lock(dmabuf->resv, NULL);
 	list_for_each_entry(attach, &dmabuf->attachments, node) {
@@ -469,13 +530,22 @@ static unsigned int dma_buf_phys_warn_late(struct dma_buf *dmabuf)
 		if (!users)
 			continue;
 		late++;
+		live += users;
 		dev_warn(attach->dev,
 			 "dma-buf %lu (%s): importer %s still holds %d mapping(s) %u ms after revocation; waiting\n",
-			 file_inode(dmabuf->file)->i_ino, dmabuf->exp_name,
-			 dev_driver_string(attach->dev), users,
-			 dma_buf_phys_revoke_warn_ms);
+			 ino, dmabuf->exp_name, dev_driver_string(attach->dev),
+			 users, waited_ms);
+	}
+	/* What no attachment accounts for was leaked by a detached one */
+	leaked = atomic_read(&dmabuf->phys_users) - live;
+	if (leaked > 0 && dmabuf->phys_leaker) {
+		late++;
+		pr_warn("dma-buf %lu (%s): %d mapping(s) leaked by importer %s, which detached without releasing them, block its revocation %u ms after it began; waiting\n",
+			ino, dmabuf->exp_name, leaked, dmabuf->phys_leaker,
+			waited_ms);
 	}
 	dma_resv_unlock(dmabuf->resv);
+	atomic_inc(&dma_buf_phys_late_warnings);
 	return late;
 }
 
@@ -487,26 +557,34 @@ static unsigned int dma_buf_phys_warn_late(struct dma_buf *dmabuf)
  * &dma_buf_ops.get_phys and &dma_buf_ops.map_dma_buf fail with -ENODEV and
  * call dma_buf_move_notify(); drop the lock; call this. It returns once
  * every mapping made through this interconnect is released. Past
- * the revoke_warn_ms module parameter it warns once, naming each importer
- * that is late, and keeps waiting: an importer that never unmaps is a bug
+ * the revoke_warn_ms module parameter it warns, naming each importer that
+ * is late (one that detached without releasing its mappings included),
+ * and keeps waiting; it says so again while the wait lasts, at doubling
+ * intervals of at most a minute. An importer that never unmaps is a bug
  * that must be visible, not a reason to let memory be reached after a
- * revoke.
+ * revoke: the wait is never cut short. It sleeps in slices, so the
+ * hung-task detector sees a task that keeps waking up to report, and the
+ * warnings say what it waits for.
  *
  * Context: process context; the reservation lock must not be held.
- * Return: the number of importers that were late (0 normally).
+ * Return: the largest number of importers that were late at one time (0
+ * normally).
  */
 unsigned int dma_buf_phys_wait_unmapped(struct dma_buf *dmabuf)
 {
-	unsigned int late;
+	unsigned int interval_ms = max(dma_buf_phys_revoke_warn_ms, 1U);
+	unsigned long start = jiffies;
+	unsigned int late = 0;
 
 	might_sleep();
-	if (wait_event_timeout(dma_buf_phys_wq,
-			       !atomic_read(&dmabuf->phys_users),
-			       msecs_to_jiffies(dma_buf_phys_revoke_warn_ms)))
-		return 0;
+	while (!wait_event_timeout(dma_buf_phys_wq,
+				   !atomic_read(&dmabuf->phys_users),
+				   msecs_to_jiffies(interval_ms))) {
+		unsigned int waited = jiffies_to_msecs(jiffies - start);
 
-	late = dma_buf_phys_warn_late(dmabuf);
-	wait_event(dma_buf_phys_wq, !atomic_read(&dmabuf->phys_users));
+		late = max(late, dma_buf_phys_warn_late(dmabuf, waited));
+		interval_ms = min(interval_ms * 2, DMA_BUF_PHYS_WARN_MAX_MS);
+	}
 	return late;
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_phys_wait_unmapped, DMA_BUF);

@@ -89,6 +89,10 @@ struct sg_table *dma_buf_phys_map_sgt(struct dma_buf_attachment *attach,
 void dma_buf_phys_unmap_sgt(struct dma_buf_attachment *attach,
 			    struct sg_table *sgt, enum dma_data_direction dir);
 unsigned int dma_buf_phys_wait_unmapped(struct dma_buf *dmabuf);
+
+/* The dma-buf core */
+void dma_buf_phys_detach(struct dma_buf_attachment *attach);
+void dma_buf_phys_release(struct dma_buf *dmabuf);
 #else
 static inline bool dma_buf_offers_phys(struct dma_buf *dmabuf)
 {
@@ -120,10 +124,20 @@ static inline void dma_buf_phys_unmap(struct dma_buf_attachment *attach,
 				      struct dma_buf_dma_map *map)
 {
 }
+
+static inline void dma_buf_phys_detach(struct dma_buf_attachment *attach)
+{
+}
+
+static inline void dma_buf_phys_release(struct dma_buf *dmabuf)
+{
+}
 #endif
 
 #if IS_ENABLED(CONFIG_KUNIT)
 extern unsigned int dma_buf_phys_revoke_warn_ms;
+extern atomic_t dma_buf_phys_late_warnings;
+void dma_buf_phys_forget_leaked(struct dma_buf *dmabuf, int users);
 #endif
 
 #endif /* _LINUX_DMA_BUF_PHYS_H */

@@ -42,6 +42,7 @@
  * gives, so the pfn_reader unpins them page by page.
  *
  * Return: the number of pages pinned (at least 1), or a negative errno.
+ * Fewer than @npages may be pinned; the caller asks again for the rest.
  */
 long iopt_file_pin_pages(struct iopt_pages *pages, unsigned long start_index,
 			 unsigned long npages, struct page **out)
@@ -52,6 +53,7 @@ long iopt_file_pin_pages(struct iopt_pages *pages, unsigned long start_index,
 	struct folio **folios;
 	pgoff_t offset;
 	long nr, i;
+	int rc = 0;
 
 	folios = kvmalloc_array(npages, sizeof(*folios), GFP_KERNEL);
 	if (!folios)
@@ -70,22 +72,30 @@ long iopt_file_pin_pages(struct iopt_pages *pages, unsigned long start_index,
 					 npages - filled);
 		unsigned long k;
 
-		for (k = 0; k < take; k++)
-			out[filled + k] = folio_page(folio, idx + k);
 		/*
 		 * memfd_pin_folios() pinned the folio once; pages are unpinned
 		 * one by one: one pin per page
 		 */
-		folio_add_pins(folio, take - 1);
+		if (take > 1) {
+			rc = folio_add_pins(folio, take - 1);
+			if (rc)
+				break;
+		}
+		for (k = 0; k < take; k++)
+			out[filled + k] = folio_page(folio, idx + k);
 		filled += take;
 	}
+	/* The folios not used, the one folio_add_pins() refused included */
 	for (; i < nr; i++)
 		unpin_folio(folios[i]);
 	kvfree(folios);
-	return filled;
+	return filled ? filled : rc;
 }
 
-/* The dma-buf behind @fd, or NULL when it is not one */
+/*
+ * The dma-buf behind @fd, or NULL when it is not one: then, and only then,
+ * the caller takes @fd as a file. Each path looks the descriptor up once.
+ */
 static struct dma_buf *iommufd_get_dmabuf(int fd)
 {
 	struct dma_buf *dmabuf;
@@ -219,19 +229,23 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	if (!(cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA))
 		flags = IOPT_ALLOC_IOVA;
 
-	file = fget(cmd->fd);
-	if (!file)
-		return -EBADF;
 	dmabuf = iommufd_get_dmabuf(cmd->fd);
-	if (!dmabuf && !iommufd_file_is_memfd(file)) {
-		rc = -EINVAL;
-		goto out_file;
+	if (dmabuf) {
+		file = NULL;
+	} else {
+		file = fget(cmd->fd);
+		if (!file)
+			return -EBADF;
+		if (!iommufd_file_is_memfd(file)) {
+			rc = -EINVAL;
+			goto out_file;
+		}
 	}
 
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas)) {
 		rc = PTR_ERR(ioas);
-		goto out_dmabuf;
+		goto out_file;
 	}
 
 	if (dmabuf)
@@ -245,11 +259,11 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
-out_dmabuf:
+out_file:
 	if (IS_ENABLED(CONFIG_DMA_SHARED_BUFFER) && dmabuf)
 		dma_buf_put(dmabuf);
-out_file:
-	fput(file);
+	if (file)
+		fput(file);
 	return rc;
 }
 

@@ -7,9 +7,12 @@
  * The buffers of a device are on vdev->dmabufs under memory_lock. Every
  * place that zaps the BAR mmaps (memory decode off, D3hot, FLR, reset,
  * hot reset, runtime low power) revokes them with
- * vfio_pci_dma_buf_move(), and vfio_pci_dma_buf_sync() restores them when
- * the BAR can answer again. Closing the device revokes them for good and
- * drops the registration reference each one held on the device.
+ * vfio_pci_dma_buf_move(), and vfio_pci_dma_buf_revoke_or_restore(),
+ * called before memory_lock is dropped, restores them when the BAR can
+ * answer again. Export claims the BAR (/proc/iomem shows "vfio" as its
+ * owner) and its P2P provider is the one vfio-pci created when it
+ * registered the device. Closing the device revokes the buffers for good
+ * and drops the registration reference each one held on the device.
  *
  * Lock order: memory_lock, then the buffer's reservation lock, then
  * whatever the importers take in move_notify. Nothing here takes
@@ -193,15 +196,16 @@ void vfio_pci_dma_buf_move(struct vfio_pci_core_device *vdev, bool revoked)
 }
 
 /**
- * vfio_pci_dma_buf_sync - restore the buffers if the BAR can answer again
+ * vfio_pci_dma_buf_revoke_or_restore - make the buffers follow the BAR
  * @vdev: the device
  *
  * Called before memory_lock is released after anything that may have
- * changed whether the BAR answers; revokes if it does not.
+ * changed whether the BAR answers: restores the buffers when it does,
+ * revokes them when it does not.
  *
  * Context: memory_lock held for writing.
  */
-void vfio_pci_dma_buf_sync(struct vfio_pci_core_device *vdev)
+void vfio_pci_dma_buf_revoke_or_restore(struct vfio_pci_core_device *vdev)
 {
 	vfio_pci_dma_buf_move(vdev, !vfio_pci_dma_buf_usable(vdev));
 }
@@ -376,17 +380,25 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 		goto err_free_priv;
 	}
 
-	/* The P2P provider describes the BAR; created once per binding */
+	/*
+	 * Claim the BAR as mmap() and read/write do: a region another driver
+	 * holds (a firmware framebuffer's, say) is not vfio's to hand out.
+	 * The claim lasts until the device is closed, after every buffer
+	 * was revoked for good.
+	 */
 	down_write(&vdev->memory_lock);
-	ret = pcim_p2pdma_init(pdev);
-	if (!ret) {
-		priv->provider = pcim_p2pdma_provider(pdev, get.region_index);
-		if (!priv->provider)
-			ret = -EINVAL;
-	}
+	ret = vfio_pci_core_setup_barmap(vdev, get.region_index);
 	up_write(&vdev->memory_lock);
-	if (ret)
+	if (ret) {
+		ret = -ENODEV;
 		goto err_put_registration;
+	}
+	/* Created when vfio-pci registered the device */
+	priv->provider = pcim_p2pdma_provider(pdev, get.region_index);
+	if (!priv->provider) {
+		ret = -EINVAL;
+		goto err_put_registration;
+	}
 
 	exp_info.ops = &vfio_pci_dma_buf_ops;
 	exp_info.size = size;

@@ -1019,9 +1019,48 @@ FIXTURE_SETUP(export)
 	self->r.region = IVSHMEM_BAR;
 }
 
+/* Write "BDF BAR" to a knob of the test-only bar_holder; -errno */
+static int holder_knob(const char *knob, const char *bdf, int bar)
+{
+	char path[64], buf[64];
+	int fd, n, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/bar_holder/%s", knob);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%s %d", bdf, bar);
+	if (write(fd, buf, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Does /proc/iomem have [start, start + len) owned by @name? */
+static bool iomem_owned(uint64_t start, uint64_t len, const char *name)
+{
+	unsigned long long s, e;
+	char line[256], who[128];
+	bool found = false;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %llx-%llx : %127[^\n]", &s, &e, who) != 3)
+			continue;
+		if (s == start && e == start + len - 1 && !strcmp(who, name))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
 FIXTURE_TEARDOWN(export)
 {
 	rig_teardown(&self->r);
+	/* claims_bar may have stopped while holding it */
+	holder_knob("release", self->r.exp.bdf, IVSHMEM_BAR);
 }
 
 TEST_F(export, single_range)
@@ -1085,6 +1124,46 @@ TEST_F(export, many_buffers)
 	for (i = 0; i < 256; i++)
 		ASSERT_EQ(0, close(fds[i]));
 	ASSERT_EQ(want, next_fd());
+}
+
+/*
+ * The export claims the BAR, as VFIO's mmap() and read/write do: a BAR
+ * whose region another driver holds (here the test-only bar_holder, as a
+ * firmware framebuffer's driver would) is refused with ENODEV, as
+ * mainline does; once exported, /proc/iomem names vfio as its owner and
+ * nobody else can take it, until the device is closed.
+ */
+TEST_F(export, claims_bar)
+{
+	const struct vfio_region_dma_range rg = { 0, PG };
+	const char *bdf = self->r.exp.bdf;
+	long len = pci_resource_size(bdf, IVSHMEM_BAR);
+	uint64_t start;
+	int fd;
+
+	ASSERT_EQ(0, pci_resource_start(bdf, IVSHMEM_BAR, &start));
+	ASSERT_EQ((long)IV_BAR_SIZE, len);
+	ASSERT_FALSE(iomem_owned(start, len, "vfio"));
+
+	ASSERT_EQ(0, holder_knob("hold", bdf, IVSHMEM_BAR));
+	ASSERT_TRUE(iomem_owned(start, len, "bar_holder"));
+	fd = dmabuf_export(self->r.exp.fd, IVSHMEM_BAR, O_RDWR | O_CLOEXEC,
+			   &rg, 1);
+	ASSERT_EQ(-ENODEV, fd);
+	ASSERT_FALSE(iomem_owned(start, len, "vfio"));
+	ASSERT_EQ(0, holder_knob("release", bdf, IVSHMEM_BAR));
+
+	fd = rig_export(_metadata, &self->r, &rg, 1);
+	ASSERT_TRUE(iomem_owned(start, len, "vfio"));
+	ASSERT_EQ(-EBUSY, holder_knob("hold", bdf, IVSHMEM_BAR));
+
+	/* Closed, the device lets the BAR go; the buffer is still a file */
+	ASSERT_EQ(0, close(self->r.exp.fd));
+	self->r.exp.fd = -1;
+	ASSERT_FALSE(iomem_owned(start, len, "vfio"));
+	ASSERT_EQ(0, holder_knob("hold", bdf, IVSHMEM_BAR));
+	ASSERT_EQ(0, holder_knob("release", bdf, IVSHMEM_BAR));
+	ASSERT_EQ(1, dmabuf_count(fd));
 }
 
 /* No CPU access */

@@ -41,7 +41,11 @@
 #include <linux/dma-heap.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "../kselftest_harness.h"
 #include "vfio_util.h"
@@ -77,7 +81,7 @@
 #define SLOT_SIZE	(64ULL << 10)
 enum slot {
 	SL_ERR, SL_SINGLE, SL_MULTI, SL_PARTIAL, SL_COPY, SL_LATER,
-	SL_REVOKE, SL_CLOSE,
+	SL_REVOKE, SL_CLOSE, SL_CPR,
 	SL_MANY,			/* 64 pages: four slots */
 	SL_BUFS = SL_MANY + 4,		/* 32 pages: two slots */
 	SL_STRESS = SL_BUFS + 2,	/* one slot per thread */
@@ -126,6 +130,8 @@ struct mf {
 	size_t bar_size;
 	uint8_t *ram;		/* RAM_IOVA: page 0 edu's source, page 1 its sink */
 	size_t ram_size;
+	bool ram_file;		/* ram is a memfd, mapped with MAP_FILE */
+	int ram_fd;
 };
 
 /* The drivers the pairs had when the program started: put back at exit */
@@ -224,6 +230,7 @@ static void mf_init(struct mf *m)
 	m->iommufd = -1;
 	m->iv.fd = -1;
 	m->edu.fd = -1;
+	m->ram_fd = -1;
 }
 
 static void mf_setup(struct __test_metadata *_metadata, struct mf *m,
@@ -255,11 +262,26 @@ static void mf_setup(struct __test_metadata *_metadata, struct mf *m,
 	ASSERT_NE(NULL, m->bar);
 	ASSERT_EQ(IV_BAR_SIZE, m->bar_size);
 
-	ram = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE,
+	m->ram_size = 2 * PG;
+	if (m->ram_file) {
+		uint64_t iova = RAM_IOVA;
+
+		/* Guest RAM the way a VMM that updates itself in place has it */
+		m->ram_fd = memfd_create("ram", 0);
+		ASSERT_LE(0, m->ram_fd);
+		ASSERT_EQ(0, ftruncate(m->ram_fd, m->ram_size));
+		ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
+			   MAP_SHARED, m->ram_fd, 0);
+		ASSERT_NE(MAP_FAILED, ram);
+		m->ram = ram;
+		ASSERT_EQ(0, iommufd_map_file(m->iommufd, m->ioas, RW_FIXED,
+					      m->ram_fd, 0, m->ram_size, &iova));
+		return;
+	}
+	ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ram);
 	m->ram = ram;
-	m->ram_size = 2 * PG;
 	memset(m->ram, 0, m->ram_size);
 	ASSERT_EQ(0, iommufd_map(m->iommufd, m->ioas, m->ram, m->ram_size,
 				 RAM_IOVA));
@@ -278,6 +300,8 @@ static void mf_teardown(struct mf *m)
 		close(m->iommufd);
 	if (m->ram)
 		munmap(m->ram, m->ram_size);
+	if (m->ram_fd >= 0)
+		close(m->ram_fd);
 }
 
 static int mf_export(struct __test_metadata *_metadata, struct mf *m,
@@ -1486,6 +1510,286 @@ TEST_F_TIMEOUT(mapfile_one, stress, 120)
 	unmap_exact(_metadata, m, FIX_IOVA, PG);
 	ASSERT_EQ(1, buf_refs(buf));
 	ASSERT_EQ(0, close(buf));
+}
+
+/* ------------------------------------------------------------------ */
+/* 10. Live update (CPR): the mapper goes, another process takes over   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * edu's RAM is a memfd mapped with IOMMU_IOAS_MAP_FILE, so every map of
+ * the context is a file map, as in a VMM that updates itself in place.
+ */
+FIXTURE(cpr) {
+	struct mf m;
+};
+
+FIXTURE_SETUP(cpr)
+{
+	mf_init(&self->m);
+	self->m.ram_file = true;
+	mf_setup(_metadata, &self->m, &pair_rootbus);
+}
+
+FIXTURE_TEARDOWN(cpr)
+{
+	mf_teardown(&self->m);
+}
+
+/* This process's pinned pages: VmPin of /proc/self/status */
+static long vm_pinned(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024 / (long)PG;
+}
+
+static int change_process(int iommufd, uint32_t reserved)
+{
+	struct iommu_ioas_change_process cmd = {
+		.size = sizeof(cmd),
+		.__reserved = reserved,
+	};
+
+	return ioctl(iommufd, IOMMU_IOAS_CHANGE_PROCESS, &cmd) ? -errno : 0;
+}
+
+/*
+ * In a child process: IOMMU_IOAS_CHANGE_PROCESS, and the child's pinned
+ * pages before and after it. Returns its -errno, or 0 with @pinned set.
+ */
+static int change_process_child(struct __test_metadata *_metadata,
+				int iommufd, long pinned[2])
+{
+	long r[3] = { -1, -1, -1 };
+	int pfd[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		r[0] = vm_pinned();
+		r[2] = change_process(iommufd, 0);
+		r[1] = vm_pinned();
+		_exit(write(pfd[1], r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_EQ((ssize_t)sizeof(r), read(pfd[0], r, sizeof(r)));
+	close(pfd[0]);
+	close(pfd[1]);
+	pinned[0] = r[0];
+	pinned[1] = r[1];
+	return r[2];
+}
+
+/*
+ * The process that mapped a memfd exits before any device is attached.
+ * The pages belong to the file: attaching edu afterwards fills its domain
+ * from the memfd, one pin per page, and edu's DMA lands in the file.
+ * (6.12's pfn reader took the mapper's mm for them: EFAULT.)
+ */
+TEST_F(cpr, mapper_exits)
+{
+	struct mf *m = &self->m;
+	uint64_t len = 4 * PG, iova = MEMFD_IOVA;
+	uint8_t pat[XLEN], *mem;
+	int mfd, status;
+	long pins;
+	pid_t pid;
+
+	mfd = memfd_create("cpr", 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, len));
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	memset(mem, 0, len);
+
+	ASSERT_EQ(0, edu_detach(m));
+	pins = pins_held();
+	ASSERT_NE(LONG_MIN, pins);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(iommufd_map_file(m->iommufd, m->ioas, RW_FIXED, mfd, 0,
+				       len, &iova) ? 1 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	/* Nothing is pinned without a domain */
+	ASSERT_EQ(pins, pins_held());
+
+	ASSERT_EQ(0, edu_attach(m));
+	ASSERT_EQ(pins + (long)((len + m->ram_size) / PG), pins_held());
+	edu_load(_metadata, m, pat, XLEN, 0x5a);
+	edu_put(_metadata, m, 0, MEMFD_IOVA + PG + 8, XLEN);
+	ASSERT_EQ(0, memcmp(mem + PG + 8, pat, XLEN));
+	ASSERT_EQ(0, mem[PG + 7]);
+
+	unmap_exact(_metadata, m, MEMFD_IOVA, len);
+	ASSERT_EQ(pins + (long)(m->ram_size / PG), pins_held());
+	ASSERT_EQ(0, munmap(mem, len));
+	ASSERT_EQ(0, close(mfd));
+}
+
+/*
+ * IOMMU_IOAS_CHANGE_PROCESS moves what the context's maps pinned to the
+ * caller: a second process takes it over (its VmPin grows by the pinned
+ * pages, this one's shrinks by as many), and this one takes it back from
+ * that process after it exited. A dma-buf map pins nothing and does not
+ * stand in the way; a map of user memory does (EINVAL), and then nothing
+ * moves. The devices keep working throughout, and no pin is added or lost.
+ */
+TEST_F(cpr, change_process)
+{
+	struct mf *m = &self->m;
+	const struct vfio_region_dma_range rg = { slot_off(SL_CPR), PG };
+	uint64_t len = 4 * PG, iova = MEMFD_IOVA;
+	long mine, npages, pins, child[2];
+	uint8_t pat[XLEN], *mem, *anon;
+	int mfd, buf;
+
+	mfd = memfd_create("cpr", 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, len));
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	memset(mem, 0, len);
+	ASSERT_EQ(0, iommufd_map_file(m->iommufd, m->ioas, RW_FIXED, mfd, 0,
+				      len, &iova));
+	buf = mf_export(_metadata, m, &rg, 1);
+	map_fixed(_metadata, m, buf, 0, PG, FIX_IOVA);
+
+	/* edu's RAM and the memfd, pinned by edu's domain, charged here */
+	npages = (len + m->ram_size) / PG;
+	mine = vm_pinned();
+	ASSERT_LE(npages, mine);
+	pins = pins_held();
+	ASSERT_NE(LONG_MIN, pins);
+
+	ASSERT_EQ(0, change_process_child(_metadata, m->iommufd, child));
+	ASSERT_EQ(child[0] + npages, child[1]);
+	ASSERT_EQ(mine - npages, vm_pinned());
+	ASSERT_EQ(0, change_process(m->iommufd, 0));
+	ASSERT_EQ(mine, vm_pinned());
+	/* Again: nothing to move */
+	ASSERT_EQ(0, change_process(m->iommufd, 0));
+	ASSERT_EQ(mine, vm_pinned());
+	ASSERT_EQ(-EOPNOTSUPP, change_process(m->iommufd, 1));
+	ASSERT_EQ(pins, pins_held());
+
+	/* User memory cannot change hands: nothing moves */
+	anon = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	memset(anon, 0, PG);
+	ASSERT_EQ(0, iommufd_map(m->iommufd, m->ioas, anon, PG, COPY_IOVA));
+	ASSERT_EQ(mine + 1, vm_pinned());
+	ASSERT_EQ(-EINVAL, change_process_child(_metadata, m->iommufd, child));
+	ASSERT_EQ(child[0], child[1]);
+	ASSERT_EQ(mine + 1, vm_pinned());
+	ASSERT_EQ(-EINVAL, change_process(m->iommufd, 0));
+	ASSERT_EQ(mine + 1, vm_pinned());
+	unmap_exact(_metadata, m, COPY_IOVA, PG);
+	ASSERT_EQ(0, munmap(anon, PG));
+	ASSERT_EQ(mine, vm_pinned());
+	ASSERT_EQ(0, change_process_child(_metadata, m->iommufd, child));
+	ASSERT_EQ(child[0] + npages, child[1]);
+	ASSERT_EQ(0, change_process(m->iommufd, 0));
+	ASSERT_EQ(mine, vm_pinned());
+
+	/* The memfd and the BAR are still mapped, edu's RAM too */
+	edu_load(_metadata, m, pat, XLEN, 0x5b);
+	edu_put(_metadata, m, 0, MEMFD_IOVA + 2 * PG, XLEN);
+	ASSERT_EQ(0, memcmp(mem + 2 * PG, pat, XLEN));
+	edu_get(_metadata, m, FIX_IOVA, XLEN, pat);
+	ASSERT_EQ(0, memcmp(pat, m->bar + slot_off(SL_CPR), XLEN));
+	ASSERT_EQ(pins, pins_held());
+
+	unmap_exact(_metadata, m, MEMFD_IOVA, len);
+	unmap_exact(_metadata, m, FIX_IOVA, PG);
+	ASSERT_EQ(mine - (long)(len / PG), vm_pinned());
+	ASSERT_EQ(0, munmap(mem, len));
+	ASSERT_EQ(0, close(mfd));
+}
+
+/* Drop CAP_IPC_LOCK from the calling process: iommufd then charges it */
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/*
+ * Pages charged to the user's locked_vm (a mapper without CAP_IPC_LOCK)
+ * move only within the new process's RLIMIT_MEMLOCK: over it the command
+ * fails with ENOMEM and nothing moves; within it the charges move.
+ */
+TEST_F(cpr, change_process_limit)
+{
+	struct mf *m = &self->m;
+	const struct rlimit none = { 0, 0 };
+	uint64_t len = 4 * PG, iova = MEMFD_IOVA;
+	long mine, pinned[2];
+	int mfd, status, ret;
+	pid_t pid;
+
+	mfd = memfd_create("cpr", 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, len));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (drop_ipc_lock())
+			_exit(2);
+		_exit(iommufd_map_file(m->iommufd, m->ioas, RW_FIXED, mfd, 0,
+				       len, &iova) ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("mapper exit status %d", WEXITSTATUS(status));
+
+	/* A process that may lock nothing cannot take them: nothing moves */
+	mine = vm_pinned();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setrlimit(RLIMIT_MEMLOCK, &none) || drop_ipc_lock())
+			_exit(2);
+		_exit(change_process(m->iommufd, 0) == -ENOMEM &&
+		      vm_pinned() == 0 ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("child exit status %d", WEXITSTATUS(status));
+	ASSERT_EQ(mine, vm_pinned());
+
+	/* Within the limit they move: to a child, then back here */
+	ret = change_process_child(_metadata, m->iommufd, pinned);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(pinned[0] + (long)(len / PG) + mine, pinned[1]);
+	ASSERT_EQ(0, vm_pinned());
+	ASSERT_EQ(0, change_process(m->iommufd, 0));
+	ASSERT_EQ(mine + (long)(len / PG), vm_pinned());
+
+	unmap_exact(_metadata, m, MEMFD_IOVA, len);
+	ASSERT_EQ(mine, vm_pinned());
+	ASSERT_EQ(0, close(mfd));
 }
 
 TEST_HARNESS_MAIN
