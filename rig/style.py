@@ -2,7 +2,8 @@
 """Host-side style checks, counted as test cases by rig/vm.py test:
 checkpatch --strict on every patch in patches/ and on every new kernel
 source file of the overlay, and sparse on the overlay's kernel objects and
-the patched files that sparse reads cleanly in 6.12."""
+the patched files that sparse reads cleanly in 6.12; and a compile of
+each changed object of a driver the test machine cannot run."""
 
 import os
 import subprocess
@@ -68,6 +69,62 @@ def _sparse(out):
                  f'sparse {t}:\n' + '\n'.join(mine or [r.stderr[-2000:]]))
 
 
+# Objects of drivers the test machine cannot run, built in their own
+# configuration (base + compile fragments, build/obj-compile) as modules:
+# each must compile with no warning (CONFIG_WERROR) whenever the series
+# changes it.
+COMPILE_FRAGMENTS = ['rig/config/base.config', 'rig/config/compile.config']
+COMPILE_OBJECTS = ['drivers/vfio/pci/nvgrace-gpu/main.o']
+
+
+def _kmake(kobj):
+    return ['make', '-C', KSRC, 'O=' + kobj, 'LOCALVERSION=', 'CC=ccache gcc',
+            'HOSTCC=ccache gcc', '-j%d' % os.cpu_count()]
+
+
+def _compile_config(kobj):
+    """Configure @kobj from the compile fragments unless it already is;
+    return an error message or None."""
+    frags = [os.path.join(TOP, f) for f in COMPILE_FRAGMENTS]
+    stamp = ''.join(open(f).read() for f in frags)
+    stamp_file = os.path.join(kobj, '.rig-fragments')
+    config = os.path.join(kobj, '.config')
+    if (os.path.exists(config) and os.path.exists(stamp_file)
+            and open(stamp_file).read() == stamp):
+        return None
+    os.makedirs(kobj, exist_ok=True)
+    env = dict(os.environ, CCACHE_BASEDIR=TOP, CCACHE_NOHASHDIR='1')
+    steps = [_kmake(kobj) + ['-s', 'tinyconfig'],
+             [os.path.join(KSRC, 'scripts', 'kconfig', 'merge_config.sh'), '-m',
+              '-O', kobj, config] + frags,
+             _kmake(kobj) + ['-s', 'olddefconfig'],
+             ['bash', os.path.join(TOP, 'rig', 'check-config.sh'), config] + frags]
+    for cmd in steps:
+        r = subprocess.run(cmd, cwd=KSRC, capture_output=True, text=True, env=env)
+        if r.returncode:
+            return ' '.join(cmd[:3]) + ':\n' + (r.stdout + r.stderr)[-3000:]
+    with open(stamp_file, 'w') as f:
+        f.write(stamp)
+    return None
+
+
+def _compile(out):
+    kobj = os.path.join(TOP, 'build', 'obj-compile')
+    err = _compile_config(kobj)
+    out.case(err is None, 'compile: configuration of build/obj-compile:\n' + (err or ''))
+    if err:
+        return
+    env = dict(os.environ, CCACHE_BASEDIR=TOP, CCACHE_NOHASHDIR='1')
+    for obj in COMPILE_OBJECTS:
+        r = subprocess.run(_kmake(kobj) + [obj], capture_output=True, text=True,
+                           env=env)
+        found = [line for line in (r.stdout + r.stderr).splitlines()
+                 if 'warning:' in line or 'error:' in line]
+        out.case(r.returncode == 0 and not found,
+                 f'compile {obj} (=m, COMPILE_TEST):\n' +
+                 '\n'.join(found or [(r.stdout + r.stderr)[-2000:]]))
+
+
 def run(out):
     """Record one case per patch and per overlay source file in @out."""
     series = os.path.join(TOP, 'patches', 'series')
@@ -80,3 +137,4 @@ def run(out):
         ok, msg = _checkpatch(extra + ['-f', os.path.join(TOP, f)])
         out.case(ok, f'checkpatch {f}:\n{msg}')
     _sparse(out)
+    _compile(out)

@@ -86,9 +86,19 @@ FAILNTH_TESTS = {'vfio_dmabuf_fail_nth': 13}
 # iommufd attaches VFIO devices to its own paging domains whatever the
 # default domain type, so MAP_FILE tests the same on either plan: it runs
 # on epyc, whose boot is shorter, to balance the two (TCG, two cores).
-MAPFILE_TESTS = {'vfio_iommufd_dmabuf_test': 62}
-# vfio_iommufd_dmabuf_test: 17 checks per pair and 4 from the "many" cases.
-MAPFILE_CHECKS = 17 * len(TOPOLOGIES) + 4
+MAPFILE_TESTS = {'vfio_iommufd_dmabuf_test': 63}
+# The UAPI fuzzer: one case, epyc only (the edu_dma importer's DMA to a bus
+# address moves data only untranslated). FUZZ_SECONDS= and FUZZ_SEED= in
+# the environment of "make test" give it another budget or seed.
+FUZZ_TESTS = {'vfio_dmabuf_fuzz': 1}
+FUZZ_CMDLINE = ' '.join(f'rig.{word}={os.environ[var]}' for var, word in
+                        (('FUZZ_SECONDS', 'fuzz_seconds'), ('FUZZ_SEED', 'fuzz_seed'))
+                        if os.environ.get(var))
+# The fuzzer's host checks: the untouched and the fuzzed part of the BAR
+FUZZ_CHECKS = 2
+# vfio_iommufd_dmabuf_test: 17 checks per pair, 4 from the "many" cases and
+# 1 from the variant window.
+MAPFILE_CHECKS = 17 * len(TOPOLOGIES) + 5
 # vfio_dmabuf_test's host checks: per pair, the bytes that stayed in place
 # after each refused transfer (7); untranslated, also the bytes moved (5).
 DMABUF_CHECKS_Q35 = 7 * len(TOPOLOGIES)
@@ -112,9 +122,9 @@ PLANS = [
     plan('q35', 'q35', tests={**SELFTESTS, **DMABUF_TESTS, **FAILNTH_TESTS}, nvme=True,
          kunit_skips=1, host_checks=2 + len(TOPOLOGIES) + 1 + DMABUF_CHECKS_Q35),
     # Untranslated DMA: the IOMMU translation and bounce cases skip.
-    plan('epyc', 'epyc', cmdline='iommu=pt', tests={**DMABUF_TESTS, **MAPFILE_TESTS},
-         kunit_skips=2,
-         host_checks=len(TOPOLOGIES) + 2 + DMABUF_CHECKS_EPYC),
+    plan('epyc', 'epyc', cmdline=' '.join(w for w in ('iommu=pt', FUZZ_CMDLINE) if w),
+         tests={**DMABUF_TESTS, **MAPFILE_TESTS, **FUZZ_TESTS}, kunit_skips=2,
+         host_checks=len(TOPOLOGIES) + 2 + DMABUF_CHECKS_EPYC + FUZZ_CHECKS),
 ]
 
 

@@ -16,6 +16,7 @@
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-buf-mapping.h>
 #include <linux/dma-buf-phys.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -35,7 +36,7 @@ struct mock_exporter {
 	int bar;
 	struct p2pdma_provider *provider;
 	bool revoked;			/* under resv */
-	struct dma_buf_phys_range ranges[MOCK_NR_RANGES];
+	struct phys_vec ranges[MOCK_NR_RANGES];
 };
 
 struct mock_importer {
@@ -65,7 +66,7 @@ static u64 mock_size(void)
 
 static int mock_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 {
-	if (!dma_buf_attach_is_revocable(attach))
+	if (!dma_buf_attach_revocable(attach))
 		return -EOPNOTSUPP;
 	if (!attach->peer2peer && !dma_buf_attach_is_phys(attach))
 		return -EOPNOTSUPP;
@@ -103,18 +104,18 @@ static struct sg_table *mock_map(struct dma_buf_attachment *attach,
 				 enum dma_data_direction dir)
 {
 	struct mock_exporter *exp = attach->dmabuf->priv;
-	struct dma_buf_phys phys;
 
 	if (exp->revoked)
 		return ERR_PTR(-ENODEV);
-	mock_describe(exp, &phys);
-	return dma_buf_phys_map_sgt(attach, &phys, dir);
+	return dma_buf_phys_vec_to_sgt(attach, exp->provider, exp->ranges,
+				       MOCK_NR_RANGES, attach->dmabuf->size,
+				       dir);
 }
 
 static void mock_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt,
 		       enum dma_data_direction dir)
 {
-	dma_buf_phys_unmap_sgt(attach, sgt, dir);
+	dma_buf_free_sgt(attach, sgt, dir);
 }
 
 static void mock_release(struct dma_buf *dmabuf)
@@ -412,7 +413,7 @@ static void negotiate_phys(struct kunit *test)
 
 	imp = mock_import(test, exp, ctx->fake, &importer_phys);
 	KUNIT_EXPECT_TRUE(test, dma_buf_attach_is_phys(imp->attach));
-	KUNIT_EXPECT_TRUE(test, dma_buf_attach_is_revocable(imp->attach));
+	KUNIT_EXPECT_TRUE(test, dma_buf_attach_revocable(imp->attach));
 
 	dma_resv_lock(exp->dmabuf->resv, NULL);
 	KUNIT_ASSERT_EQ(test, dma_buf_get_phys(imp->attach, &phys), 0);

@@ -11,7 +11,7 @@
  * the PCI core says whether and how the importer reaches the provider,
  * and each range becomes a bus address or a dma_map_phys() mapping with
  * DMA_ATTR_MMIO. Importers that only know dma_buf_map_attachment() are
- * served by the exporter with dma_buf_phys_map_sgt(), which builds a
+ * served by the exporter with dma_buf_phys_vec_to_sgt(), which builds a
  * DMA-address-only table from the same mapping.
  *
  * Every mapping made here is counted on its attachment and on the buffer,
@@ -22,6 +22,7 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-buf-mapping.h>
 #include <linux/dma-buf-phys.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -98,7 +99,7 @@ bool dma_buf_offers_phys(struct dma_buf *dmabuf)
 EXPORT_SYMBOL_NS_GPL(dma_buf_offers_phys, DMA_BUF);
 
 /**
- * dma_buf_attach_is_revocable - may the exporter revoke this attachment?
+ * dma_buf_attach_revocable - may the exporter revoke this attachment?
  * @attach: the attachment
  *
  * For an exporter's &dma_buf_ops.attach: memory that can be revoked must
@@ -107,11 +108,11 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_offers_phys, DMA_BUF);
  * Return: true for a dynamic importer that declared
  * &dma_buf_attach_ops.revocable.
  */
-bool dma_buf_attach_is_revocable(struct dma_buf_attachment *attach)
+bool dma_buf_attach_revocable(struct dma_buf_attachment *attach)
 {
 	return attach->importer_ops && attach->revocable;
 }
-EXPORT_SYMBOL_NS_GPL(dma_buf_attach_is_revocable, DMA_BUF);
+EXPORT_SYMBOL_NS_GPL(dma_buf_attach_revocable, DMA_BUF);
 
 static void dma_buf_phys_users_get(struct dma_buf_attachment *attach)
 {
@@ -194,7 +195,7 @@ static struct dma_buf_dma_map *
 dma_buf_phys_map_ranges(struct device *dev, const struct dma_buf_phys *phys,
 			enum dma_data_direction dir)
 {
-	const struct dma_buf_phys_range *r = phys->ranges;
+	const struct phys_vec *r = phys->ranges;
 	struct dma_buf_dma_map *map;
 	unsigned int i;
 	int type;
@@ -346,42 +347,61 @@ static unsigned int dma_buf_phys_count_segs(const struct dma_buf_dma_map *map,
 }
 
 /**
- * dma_buf_phys_map_sgt - serve map_dma_buf() from a range description
+ * dma_buf_phys_vec_to_sgt - serve map_dma_buf() from physical ranges
  * @attach: the attachment being mapped (must allow peer2peer)
- * @phys: the exporter's description of the buffer
+ * @provider: the P2P provider owning every range
+ * @phys_vec: the ranges, in buffer order
+ * @nr_ranges: entries in @phys_vec
+ * @size: the buffer size, the sum of the ranges' lengths
  * @dir: direction from dma_buf_map_attachment()
  *
- * For an exporter's &dma_buf_ops.map_dma_buf: maps @phys as
- * dma_buf_phys_map() does and returns the DMA ranges as an sg_table with
+ * For an exporter's &dma_buf_ops.map_dma_buf (mainline's name and
+ * arguments): maps the ranges as dma_buf_phys_map() does and returns the
+ * DMA ranges as an sg_table with
  * no pages and an empty CPU list (orig_nents is 0): only the DMA list,
  * walked with for_each_sgtable_dma_sg(), is meaningful. Ranges are split
  * into segments the device accepts: none longer than its maximum segment
  * size (rounded down to a page), none crossing its segment boundary.
  *
  * Context: the buffer's reservation lock must be held.
- * Return: the table, released with dma_buf_phys_unmap_sgt(), or an
- * ERR_PTR(): -EOPNOTSUPP for an importer without peer2peer; -EINVAL for an
- * empty range, a device whose segments cannot hold a page, or more
- * segments than a table can have; otherwise as dma_buf_phys_map().
+ * Return: the table, released with dma_buf_free_sgt(), or an
+ * ERR_PTR(): -EOPNOTSUPP for an importer without peer2peer; -EINVAL for no
+ * or an empty range, lengths that do not add up to @size, a device whose
+ * segments cannot hold a page, or more segments than a table can have;
+ * otherwise as dma_buf_phys_map().
  */
-struct sg_table *dma_buf_phys_map_sgt(struct dma_buf_attachment *attach,
-				      const struct dma_buf_phys *phys,
-				      enum dma_data_direction dir)
+struct sg_table *dma_buf_phys_vec_to_sgt(struct dma_buf_attachment *attach,
+					 struct p2pdma_provider *provider,
+					 struct phys_vec *phys_vec,
+					 size_t nr_ranges, size_t size,
+					 enum dma_data_direction dir)
 {
+	const struct dma_buf_phys desc = {
+		.provider = provider,
+		.ranges = phys_vec,
+		.nr_ranges = nr_ranges,
+	};
+	const struct dma_buf_phys *phys = &desc;
 	struct dma_buf_phys_segs segs;
 	struct dma_buf_phys_sgt *ps;
 	struct scatterlist *sg;
 	unsigned int i, nents;
+	size_t total = 0;
 	int ret;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	if (!attach->peer2peer)
 		return ERR_PTR(-EOPNOTSUPP);
-	if (!dma_buf_phys_segs_init(attach->dev, &segs) || !phys->nr_ranges)
+	if (!dma_buf_phys_segs_init(attach->dev, &segs) || !nr_ranges ||
+	    nr_ranges > UINT_MAX)
 		return ERR_PTR(-EINVAL);
-	for (i = 0; i < phys->nr_ranges; i++)
-		if (!phys->ranges[i].len)
+	for (i = 0; i < nr_ranges; i++) {
+		if (!phys_vec[i].len ||
+		    check_add_overflow(total, phys_vec[i].len, &total))
 			return ERR_PTR(-EINVAL);
+	}
+	if (total != size)
+		return ERR_PTR(-EINVAL);
 
 	if (dma_buf_phys_should_fail())
 		return ERR_PTR(-ENOMEM);
@@ -438,18 +458,18 @@ err_free:
 	kfree(ps);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_NS_GPL(dma_buf_phys_map_sgt, DMA_BUF);
+EXPORT_SYMBOL_NS_GPL(dma_buf_phys_vec_to_sgt, DMA_BUF);
 
 /**
- * dma_buf_phys_unmap_sgt - release a table from dma_buf_phys_map_sgt()
+ * dma_buf_free_sgt - release a table from dma_buf_phys_vec_to_sgt()
  * @attach: the attachment it was made for
  * @sgt: the table
  * @dir: direction it was mapped with
  *
  * For an exporter's &dma_buf_ops.unmap_dma_buf.
  */
-void dma_buf_phys_unmap_sgt(struct dma_buf_attachment *attach,
-			    struct sg_table *sgt, enum dma_data_direction dir)
+void dma_buf_free_sgt(struct dma_buf_attachment *attach, struct sg_table *sgt,
+		      enum dma_data_direction dir)
 {
 	struct dma_buf_phys_sgt *ps = container_of(sgt, struct dma_buf_phys_sgt,
 						   sgt);
@@ -462,7 +482,7 @@ void dma_buf_phys_unmap_sgt(struct dma_buf_attachment *attach,
 	kfree(ps);
 	dma_buf_phys_users_put(attach);
 }
-EXPORT_SYMBOL_NS_GPL(dma_buf_phys_unmap_sgt, DMA_BUF);
+EXPORT_SYMBOL_NS_GPL(dma_buf_free_sgt, DMA_BUF);
 
 /**
  * dma_buf_phys_detach - account for mappings an importer detaches with

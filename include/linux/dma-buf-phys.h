@@ -18,19 +18,10 @@ struct p2pdma_provider;
 struct sg_table;
 
 /**
- * struct dma_buf_phys_range - one physically contiguous piece of a buffer
- * @paddr: CPU physical address of the first byte
- * @len: bytes
- */
-struct dma_buf_phys_range {
-	phys_addr_t paddr;
-	size_t len;
-};
-
-/**
  * struct dma_buf_phys - a buffer described as physical ranges
  * @provider: the P2P provider owning every range (one BAR of one device)
- * @ranges: the ranges, in buffer order; the buffer is their concatenation
+ * @ranges: the ranges (&struct phys_vec: CPU physical address and length),
+ *	in buffer order; the buffer is their concatenation
  * @nr_ranges: number of entries in @ranges, at least 1
  *
  * Filled by the exporter's &dma_buf_ops.get_phys. The description stays
@@ -39,7 +30,7 @@ struct dma_buf_phys_range {
  */
 struct dma_buf_phys {
 	struct p2pdma_provider *provider;
-	const struct dma_buf_phys_range *ranges;
+	const struct phys_vec *ranges;
 	unsigned int nr_ranges;
 };
 
@@ -82,12 +73,8 @@ void dma_buf_phys_unmap(struct dma_buf_attachment *attach,
 			struct dma_buf_dma_map *map);
 
 /* Exporters */
-bool dma_buf_attach_is_revocable(struct dma_buf_attachment *attach);
-struct sg_table *dma_buf_phys_map_sgt(struct dma_buf_attachment *attach,
-				      const struct dma_buf_phys *phys,
-				      enum dma_data_direction dir);
-void dma_buf_phys_unmap_sgt(struct dma_buf_attachment *attach,
-			    struct sg_table *sgt, enum dma_data_direction dir);
+bool dma_buf_attach_revocable(struct dma_buf_attachment *attach);
+/* dma_buf_phys_vec_to_sgt(), dma_buf_free_sgt(): <linux/dma-buf-mapping.h> */
 unsigned int dma_buf_phys_wait_unmapped(struct dma_buf *dmabuf);
 
 /* The dma-buf core */

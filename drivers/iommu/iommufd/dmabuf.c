@@ -42,7 +42,7 @@ struct iopt_pages_dmabuf {
 	bool phys_held;		/* a dma_buf_get_phys() use is outstanding */
 	struct list_head maps;	/* struct iopt_dmabuf_map, under pages->mutex */
 	unsigned int nr_ranges;
-	struct dma_buf_phys_range *ranges;	/* index 0 is page 0 */
+	struct phys_vec *ranges;	/* index 0 is page 0 */
 };
 
 /* An area whose whole IOVA range is mapped in a domain */
@@ -96,7 +96,7 @@ static int iopt_dmabuf_map(struct iopt_pages *pages, struct iopt_area *area,
 		return -ENOMEM;
 
 	for (i = 0; i < db->nr_ranges && left; i++) {
-		const struct dma_buf_phys_range *r = &db->ranges[i];
+		const struct phys_vec *r = &db->ranges[i];
 		size_t len;
 
 		if (skip >= r->len) {
@@ -268,7 +268,7 @@ static int iopt_dmabuf_copy_ranges(struct iopt_pages_dmabuf *db,
 	unsigned int i, n = 0;
 
 	for (i = 0; i < phys->nr_ranges; i++) {
-		const struct dma_buf_phys_range *r = &phys->ranges[i];
+		const struct phys_vec *r = &phys->ranges[i];
 
 		if (!r->len || !PAGE_ALIGNED(r->paddr) || !PAGE_ALIGNED(r->len))
 			return -EINVAL;
@@ -285,7 +285,7 @@ static int iopt_dmabuf_copy_ranges(struct iopt_pages_dmabuf *db,
 
 	pos = 0;
 	for (i = 0; i < phys->nr_ranges && db->nr_ranges < n; i++) {
-		const struct dma_buf_phys_range *r = &phys->ranges[i];
+		const struct phys_vec *r = &phys->ranges[i];
 		u64 from = max_t(u64, pos, start);
 		u64 to = min_t(u64, pos + r->len, end);
 

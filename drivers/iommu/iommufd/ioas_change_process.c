@@ -88,10 +88,10 @@ static int iommufd_change_process_lock(struct iommufd_ctx *ictx,
 }
 
 /* Call @fn for every area of the locked IOASes until it returns an error */
-static int iommufd_for_each_locked_area(struct xarray *locked,
-					int (*fn)(struct iopt_area *area,
-						  void *arg),
-					void *arg)
+static int
+iommufd_for_each_locked_area(struct xarray *locked,
+			     int (*fn)(struct iopt_area *area, void *arg),
+			     void *arg)
 {
 	struct iommufd_ioas *ioas;
 	struct iopt_area *area;

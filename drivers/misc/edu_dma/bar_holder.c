@@ -24,6 +24,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "test_knob.h"
+
 struct bar_holder_region {
 	struct list_head node;
 	resource_size_t start;
@@ -37,24 +39,12 @@ static LIST_HEAD(bar_holder_regions);	/* under bar_holder_lock */
 static int bar_holder_parse(const char __user *buf, size_t count,
 			    resource_size_t *start, resource_size_t *len)
 {
-	unsigned int domain, bus, slot, fn;
 	struct pci_dev *pdev;
-	char in[40];
 	int bar, ret = 0;
 
-	if (count >= sizeof(in))
-		return -EINVAL;
-	if (copy_from_user(in, buf, count))
-		return -EFAULT;
-	in[count] = '\0';
-	if (sscanf(in, "%x:%x:%x.%x %d", &domain, &bus, &slot, &fn, &bar) != 5 ||
-	    bus > 0xff || slot > 0x1f || fn > 7 ||
-	    bar < 0 || bar >= PCI_STD_NUM_BARS)
-		return -EINVAL;
-
-	pdev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(slot, fn));
-	if (!pdev)
-		return -ENODEV;
+	pdev = test_knob_parse_bar(buf, count, &bar);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
 	if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
 	    !pci_resource_len(pdev, bar))
 		ret = -EINVAL;

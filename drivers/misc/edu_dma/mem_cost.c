@@ -34,6 +34,8 @@
 #include <linux/uaccess.h>
 #include <linux/vmstat.h>
 
+#include "test_knob.h"
+
 static DEFINE_MUTEX(mem_cost_lock);
 static long mem_cost_mark = -1;	/* free pages at the mark */
 
@@ -86,25 +88,13 @@ static const struct file_operations mem_cost_used_fops = {
 static ssize_t mem_cost_p2pdma_write(struct file *file, const char __user *buf,
 				     size_t count, loff_t *ppos)
 {
-	unsigned int domain, bus, slot, fn;
 	struct dev_pagemap *pgmap;
 	struct pci_dev *pdev;
-	char in[40];
 	int bar, ret;
 
-	if (count >= sizeof(in))
-		return -EINVAL;
-	if (copy_from_user(in, buf, count))
-		return -EFAULT;
-	in[count] = '\0';
-	if (sscanf(in, "%x:%x:%x.%x %d", &domain, &bus, &slot, &fn, &bar) != 5 ||
-	    bus > 0xff || slot > 0x1f || fn > 7 ||
-	    bar < 0 || bar >= PCI_STD_NUM_BARS)
-		return -EINVAL;
-
-	pdev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(slot, fn));
-	if (!pdev)
-		return -ENODEV;
+	pdev = test_knob_parse_bar(buf, count, &bar);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
 	/*
 	 * Memory hotplug adds pages in subsections: for a BAR that is not
 	 * made of whole ones, memremap_pages() WARNs and fails. Say so

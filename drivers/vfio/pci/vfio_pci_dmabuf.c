@@ -20,6 +20,7 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-buf-mapping.h>
 #include <linux/dma-buf-phys.h>
 #include <linux/dma-resv.h>
 #include <linux/fcntl.h>
@@ -40,7 +41,7 @@ struct vfio_pci_dma_buf {
 	struct p2pdma_provider *provider;
 	bool revoked;			/* under resv, written with memory_lock */
 	unsigned int nr_ranges;
-	struct dma_buf_phys_range ranges[] __counted_by(nr_ranges);
+	struct phys_vec ranges[] __counted_by(nr_ranges);
 };
 
 static int vfio_pci_dma_buf_attach(struct dma_buf *dmabuf,
@@ -50,7 +51,7 @@ static int vfio_pci_dma_buf_attach(struct dma_buf *dmabuf,
 	 * Only importers that handle memory without struct pages and that
 	 * drop their mappings when the device stops answering.
 	 */
-	if (!dma_buf_attach_is_revocable(attach))
+	if (!dma_buf_attach_revocable(attach))
 		return -EOPNOTSUPP;
 	if (!attach->peer2peer && !dma_buf_attach_is_phys(attach))
 		return -EOPNOTSUPP;
@@ -96,20 +97,20 @@ vfio_pci_dma_buf_map(struct dma_buf_attachment *attach,
 		     enum dma_data_direction dir)
 {
 	struct vfio_pci_dma_buf *priv = attach->dmabuf->priv;
-	struct dma_buf_phys phys;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	if (priv->revoked)
 		return ERR_PTR(-ENODEV);
-	vfio_pci_dma_buf_describe(priv, &phys);
-	return dma_buf_phys_map_sgt(attach, &phys, dir);
+	return dma_buf_phys_vec_to_sgt(attach, priv->provider, priv->ranges,
+				       priv->nr_ranges, attach->dmabuf->size,
+				       dir);
 }
 
 static void vfio_pci_dma_buf_unmap(struct dma_buf_attachment *attach,
 				   struct sg_table *sgt,
 				   enum dma_data_direction dir)
 {
-	dma_buf_phys_unmap_sgt(attach, sgt, dir);
+	dma_buf_free_sgt(attach, sgt, dir);
 }
 
 static void vfio_pci_dma_buf_release(struct dma_buf *dmabuf)
@@ -242,12 +243,83 @@ static int vfio_pci_dma_range_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/**
+ * vfio_pci_core_fill_phys_vec - place user ranges in a region's memory
+ * @phys_vec: filled with one physical range per entry of @dma_ranges
+ * @dma_ranges: the ranges user space asked for, offsets into the region
+ * @nr_ranges: entries in both arrays
+ * @start: CPU physical address of the region's first byte
+ * @len: bytes in the region
+ *
+ * For a &vfio_pci_device_ops.get_dmabuf_phys whose region is physically
+ * contiguous. The export has checked already that each range is page
+ * aligned, not empty, and overlaps no other.
+ *
+ * Return: 0; -EOVERFLOW when offset + length of a range wraps; -EINVAL
+ * when a range ends past the end of the region.
+ */
+int vfio_pci_core_fill_phys_vec(struct phys_vec *phys_vec,
+				struct vfio_region_dma_range *dma_ranges,
+				size_t nr_ranges, phys_addr_t start,
+				phys_addr_t len)
+{
+	size_t i;
+	u64 end;
+
+	for (i = 0; i < nr_ranges; i++) {
+		if (check_add_overflow(dma_ranges[i].offset,
+				       dma_ranges[i].length, &end))
+			return -EOVERFLOW;
+		if (end > len)
+			return -EINVAL;
+		phys_vec[i].paddr = start + dma_ranges[i].offset;
+		phys_vec[i].len = dma_ranges[i].length;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_fill_phys_vec);
+
+/**
+ * vfio_pci_core_get_dmabuf_phys - the physical ranges of a plain BAR
+ * @vdev: the device
+ * @provider: set to the BAR's P2P provider
+ * @region_index: the BAR
+ * @phys_vec: filled with one physical range per entry of @dma_ranges
+ * @dma_ranges: the ranges user space asked for, offsets into the BAR
+ * @nr_ranges: entries in both arrays
+ *
+ * The &vfio_pci_device_ops.get_dmabuf_phys of drivers that present the
+ * BARs as they are (vfio-pci itself), and the fallback of variant drivers
+ * for the BARs they do not change.
+ *
+ * Return: 0, or as vfio_pci_core_fill_phys_vec(); -EINVAL when the BAR
+ * has no provider.
+ */
+int vfio_pci_core_get_dmabuf_phys(struct vfio_pci_core_device *vdev,
+				  struct p2pdma_provider **provider,
+				  unsigned int region_index,
+				  struct phys_vec *phys_vec,
+				  struct vfio_region_dma_range *dma_ranges,
+				  size_t nr_ranges)
+{
+	struct pci_dev *pdev = vdev->pdev;
+
+	*provider = pcim_p2pdma_provider(pdev, region_index);
+	if (!*provider)
+		return -EINVAL;
+	return vfio_pci_core_fill_phys_vec(phys_vec, dma_ranges, nr_ranges,
+					   pci_resource_start(pdev, region_index),
+					   pci_resource_len(pdev, region_index));
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_get_dmabuf_phys);
+
 /*
- * Check the ranges against the BAR; on success *size is the buffer size.
- * Sorts a copy to find overlaps, so @ranges keeps the caller's order.
+ * Check what does not depend on where the region is; on success *size is
+ * the buffer size. Sorts a copy to find overlaps, so @ranges keeps the
+ * caller's order.
  */
 static int vfio_pci_dma_buf_check_ranges(const struct vfio_region_dma_range *ranges,
-					 u32 nr, u64 bar_len, u64 *size)
+					 u32 nr, u64 *size)
 {
 	struct vfio_region_dma_range *sorted;
 	u64 total = 0, end;
@@ -259,8 +331,6 @@ static int vfio_pci_dma_buf_check_ranges(const struct vfio_region_dma_range *ran
 			return -EINVAL;
 		if (check_add_overflow(ranges[i].offset, ranges[i].length, &end))
 			return -EOVERFLOW;
-		if (end > bar_len)
-			return -EINVAL;
 		if (check_add_overflow(total, ranges[i].length, &total))
 			return -EINVAL;
 	}
@@ -322,10 +392,10 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 	struct vfio_pci_dma_buf *priv;
 	struct dma_buf *dmabuf;
 	u64 size;
-	u32 i;
 	int ret;
 
-	if (!vdev->dma_buf_export)
+	/* Only drivers that say where their regions are may export them */
+	if (!vdev->pci_ops || !vdev->pci_ops->get_dmabuf_phys)
 		return -EOPNOTSUPP;
 
 	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
@@ -354,10 +424,7 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 	if (IS_ERR(uranges))
 		return PTR_ERR(uranges);
 
-	ret = vfio_pci_dma_buf_check_ranges(uranges, get.nr_ranges,
-					    pci_resource_len(pdev,
-							     get.region_index),
-					    &size);
+	ret = vfio_pci_dma_buf_check_ranges(uranges, get.nr_ranges, &size);
 	if (ret)
 		goto err_free_uranges;
 
@@ -367,13 +434,14 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 		goto err_free_uranges;
 	}
 	priv->nr_ranges = get.nr_ranges;
-	for (i = 0; i < get.nr_ranges; i++) {
-		priv->ranges[i].paddr = pci_resource_start(pdev,
-							   get.region_index) +
-					uranges[i].offset;
-		priv->ranges[i].len = uranges[i].length;
-	}
 	INIT_LIST_HEAD(&priv->node);
+
+	/* Where the ranges are, and who provides them: the driver says */
+	ret = vdev->pci_ops->get_dmabuf_phys(vdev, &priv->provider,
+					     get.region_index, priv->ranges,
+					     uranges, get.nr_ranges);
+	if (ret)
+		goto err_free_priv;
 
 	if (!vfio_device_try_get_registration(&vdev->vdev)) {
 		ret = -ENODEV;
@@ -391,12 +459,6 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 	up_write(&vdev->memory_lock);
 	if (ret) {
 		ret = -ENODEV;
-		goto err_put_registration;
-	}
-	/* Created when vfio-pci registered the device */
-	priv->provider = pcim_p2pdma_provider(pdev, get.region_index);
-	if (!priv->provider) {
-		ret = -EINVAL;
 		goto err_put_registration;
 	}
 

@@ -81,7 +81,7 @@
 #define SLOT_SIZE	(64ULL << 10)
 enum slot {
 	SL_ERR, SL_SINGLE, SL_MULTI, SL_PARTIAL, SL_COPY, SL_LATER,
-	SL_REVOKE, SL_CLOSE, SL_CPR,
+	SL_REVOKE, SL_CLOSE, SL_CPR, SL_WINDOW,
 	SL_MANY,			/* 64 pages: four slots */
 	SL_BUFS = SL_MANY + 4,		/* 32 pages: two slots */
 	SL_STRESS = SL_BUFS + 2,	/* one slot per thread */
@@ -131,6 +131,7 @@ struct mf {
 	uint8_t *ram;		/* RAM_IOVA: page 0 edu's source, page 1 its sink */
 	size_t ram_size;
 	bool ram_file;		/* ram is a memfd, mapped with MAP_FILE */
+	const char *iv_drv;	/* ivshmem's driver, vfio-pci when NULL */
 	int ram_fd;
 };
 
@@ -245,7 +246,8 @@ static void mf_setup(struct __test_metadata *_metadata, struct mf *m,
 	ASSERT_EQ(0, pci_find_root(EDU_VENDOR, EDU_DEVICE, p->edu_slot,
 				   m->edu.bdf, sizeof(m->edu.bdf)))
 		TH_LOG("no edu below root slot %s", p->edu_slot);
-	ASSERT_EQ(0, pci_bind_vfio(m->iv.bdf)) TH_LOG("%s", m->iv.bdf);
+	ASSERT_EQ(0, pci_bind_driver(m->iv.bdf, m->iv_drv ?: "vfio-pci"))
+		TH_LOG("%s to %s", m->iv.bdf, m->iv_drv ?: "vfio-pci");
 	ASSERT_EQ(0, pci_bind_vfio(m->edu.bdf)) TH_LOG("%s", m->edu.bdf);
 
 	m->iommufd = open("/dev/iommu", O_RDWR);
@@ -1592,6 +1594,20 @@ static int change_process_child(struct __test_metadata *_metadata,
 	return r[2];
 }
 
+/* A zeroed memfd of @len bytes, mapped shared at *mem */
+static int cpr_memfd(struct __test_metadata *_metadata, uint64_t len,
+		     uint8_t **mem)
+{
+	int mfd = memfd_create("cpr", 0);
+
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, len));
+	*mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, *mem);
+	memset(*mem, 0, len);
+	return mfd;
+}
+
 /*
  * The process that mapped a memfd exits before any device is attached.
  * The pages belong to the file: attaching edu afterwards fills its domain
@@ -1607,12 +1623,7 @@ TEST_F(cpr, mapper_exits)
 	long pins;
 	pid_t pid;
 
-	mfd = memfd_create("cpr", 0);
-	ASSERT_LE(0, mfd);
-	ASSERT_EQ(0, ftruncate(mfd, len));
-	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	ASSERT_NE(MAP_FAILED, mem);
-	memset(mem, 0, len);
+	mfd = cpr_memfd(_metadata, len, &mem);
 
 	ASSERT_EQ(0, edu_detach(m));
 	pins = pins_held();
@@ -1657,12 +1668,7 @@ TEST_F(cpr, change_process)
 	uint8_t pat[XLEN], *mem, *anon;
 	int mfd, buf;
 
-	mfd = memfd_create("cpr", 0);
-	ASSERT_LE(0, mfd);
-	ASSERT_EQ(0, ftruncate(mfd, len));
-	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	ASSERT_NE(MAP_FAILED, mem);
-	memset(mem, 0, len);
+	mfd = cpr_memfd(_metadata, len, &mem);
 	ASSERT_EQ(0, iommufd_map_file(m->iommufd, m->ioas, RW_FIXED, mfd, 0,
 				      len, &iova));
 	buf = mf_export(_metadata, m, &rg, 1);
@@ -1790,6 +1796,71 @@ TEST_F(cpr, change_process_limit)
 	unmap_exact(_metadata, m, MEMFD_IOVA, len);
 	ASSERT_EQ(mine, vm_pinned());
 	ASSERT_EQ(0, close(mfd));
+}
+
+/* ------------------------------------------------------------------ */
+/* 11. A variant driver that exports a region of its own layout         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * ivshmem bound to vfio-pci-test-window, whose BAR2 export is a window
+ * onto the upper half of the physical BAR (drivers/misc/edu_dma/
+ * vfio_pci_test_variant.c); its VFIO mmap is the physical BAR.
+ */
+FIXTURE(variant) {
+	struct mf m;
+};
+
+FIXTURE_SETUP(variant)
+{
+	mf_init(&self->m);
+	self->m.iv_drv = "vfio-pci-test-window";
+	mf_setup(_metadata, &self->m, &pair_rootbus);
+}
+
+FIXTURE_TEARDOWN(variant)
+{
+	mf_teardown(&self->m);
+	/* Leave ivshmem to vfio-pci for the cases that follow */
+	pci_bind_vfio(self->m.iv.bdf);
+}
+
+/*
+ * The export goes through the variant's get_dmabuf_phys: a slice at
+ * offset X of the window is the BAR's byte IV_BAR_SIZE / 2 + X, and edu's
+ * DMA through it lands there (in the physical BAR through the mmap, and
+ * in the host file), nowhere else; a slice past the window's end (inside
+ * the physical BAR) is refused with EINVAL.
+ */
+TEST_F(variant, window)
+{
+	struct mf *m = &self->m;
+	const uint64_t half = IV_BAR_SIZE / 2;
+	const uint64_t s = slot_off(SL_WINDOW);
+	const struct vfio_region_dma_range in = { s - half, PG };
+	const struct vfio_region_dma_range past[] = {
+		{ half, PG }, { half - PG, 2 * PG },
+	};
+	uint8_t pat[XLEN];
+	unsigned int i;
+	int buf;
+
+	buf = mf_export(_metadata, m, &in, 1);
+	map_fixed(_metadata, m, buf, 0, PG, FIX_IOVA);
+	bar_zero(_metadata, m, s, PG);
+	bar_zero(_metadata, m, s - half, PG);
+	edu_load(_metadata, m, pat, XLEN, 0x77);
+	edu_put(_metadata, m, 0, FIX_IOVA + 16, XLEN);
+	bar_expect(_metadata, m, "window", s + 16, pat, XLEN);
+	ASSERT_EQ(0, m->bar[s + 15]);
+	/* The physical layout's byte at the same offset is untouched */
+	bar_zero(_metadata, m, s - half, PG);
+
+	for (i = 0; i < ARRAY_SIZE(past); i++)
+		ASSERT_EQ(-EINVAL, vfio_dmabuf_export(m->iv.fd, IVSHMEM_BAR,
+						      O_RDWR, &past[i], 1))
+			TH_LOG("slice %u", i);
+	unmap_exact(_metadata, m, FIX_IOVA, PG);
 }
 
 TEST_HARNESS_MAIN
