@@ -87,11 +87,11 @@ static int iommufd_change_process_lock(struct iommufd_ctx *ictx,
 	return 0;
 }
 
+typedef int (*iopt_area_fn)(struct iopt_area *area, void *arg);
+
 /* Call @fn for every area of the locked IOASes until it returns an error */
-static int
-iommufd_for_each_locked_area(struct xarray *locked,
-			     int (*fn)(struct iopt_area *area, void *arg),
-			     void *arg)
+static int iommufd_apply_to_locked_areas(struct xarray *locked,
+					 iopt_area_fn fn, void *arg)
 {
 	struct iommufd_ioas *ioas;
 	struct iopt_area *area;
@@ -253,18 +253,18 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
 	if (rc)
 		return rc;
 
-	rc = iommufd_for_each_locked_area(&locked, iopt_area_check_movable,
-					  NULL);
+	rc = iommufd_apply_to_locked_areas(&locked, iopt_area_check_movable,
+					   NULL);
 	if (rc)
 		goto out_unlock;
 
-	iommufd_for_each_locked_area(&locked, iopt_area_count_moving, npinned);
+	iommufd_apply_to_locked_areas(&locked, iopt_area_count_moving, npinned);
 	rc = iommufd_charge_current(npinned);
 	if (rc) {
-		iommufd_for_each_locked_area(&locked, iopt_area_uncount, NULL);
+		iommufd_apply_to_locked_areas(&locked, iopt_area_uncount, NULL);
 		goto out_unlock;
 	}
-	iommufd_for_each_locked_area(&locked, iopt_area_move, NULL);
+	iommufd_apply_to_locked_areas(&locked, iopt_area_move, NULL);
 
 out_unlock:
 	iommufd_change_process_unlock(ictx, &locked);

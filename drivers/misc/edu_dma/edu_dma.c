@@ -44,6 +44,7 @@ struct edu_dma {
 	struct pci_dev *pdev;
 	void __iomem *mmio;
 	struct mutex lock;		/* one transfer at a time */
+	struct mutex buf_lock;		/* see edu_dma_buf_lock() */
 	bool dead;			/* a transfer timed out; under lock */
 	struct list_head node;		/* on edu_dma_list */
 	unsigned int users;		/* under edu_dma_list_lock */
@@ -202,6 +203,30 @@ int edu_dma_to_bus(struct edu_dma *edu, u32 off, dma_addr_t addr, u32 len)
 }
 EXPORT_SYMBOL_GPL(edu_dma_to_bus);
 
+/**
+ * edu_dma_buf_lock - take edu's buffer for a transfer staged through it
+ * @edu: the device
+ *
+ * edu's 4 KiB buffer is one: a user that loads bytes into it with one
+ * transfer and moves them on with another must hold it across both, or
+ * another user's bytes may be what it moves on.
+ */
+void edu_dma_buf_lock(struct edu_dma *edu)
+{
+	mutex_lock(&edu->buf_lock);
+}
+EXPORT_SYMBOL_GPL(edu_dma_buf_lock);
+
+/**
+ * edu_dma_buf_unlock - give back what edu_dma_buf_lock() took
+ * @edu: the device
+ */
+void edu_dma_buf_unlock(struct edu_dma *edu)
+{
+	mutex_unlock(&edu->buf_lock);
+}
+EXPORT_SYMBOL_GPL(edu_dma_buf_unlock);
+
 static int edu_dma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct edu_dma *edu;
@@ -216,6 +241,7 @@ static int edu_dma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	edu->pdev = pdev;
 	mutex_init(&edu->lock);
+	mutex_init(&edu->buf_lock);
 	init_waitqueue_head(&edu->idle);
 
 	ret = pcim_enable_device(pdev);

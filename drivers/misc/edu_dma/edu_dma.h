@@ -24,5 +24,7 @@ void edu_dma_put(struct edu_dma *edu);
 struct device *edu_dma_dev(struct edu_dma *edu);
 int edu_dma_from_bus(struct edu_dma *edu, dma_addr_t addr, u32 off, u32 len);
 int edu_dma_to_bus(struct edu_dma *edu, u32 off, dma_addr_t addr, u32 len);
+void edu_dma_buf_lock(struct edu_dma *edu);
+void edu_dma_buf_unlock(struct edu_dma *edu);
 
 #endif

@@ -378,11 +378,15 @@ static int edu_import_xfer(struct edu_import *imp,
 	if (ret)
 		goto out;
 
-	/* Stage through edu's buffer: RAM <-> edu <-> the dma-buf */
+	/*
+	 * Stage through edu's buffer: RAM <-> edu <-> the dma-buf. Other
+	 * importers on the same edu stage through it too.
+	 */
+	edu_dma_buf_lock(imp->edu);
 	if (arg.dir == EDU_DMA_TO_BUF) {
 		ret = edu_dma_from_bus(imp->edu, imp->bounce_dma, 0, arg.len);
 		if (ret)
-			goto out;
+			goto out_buf;
 	}
 	while (done < arg.len) {
 		dma_addr_t addr;
@@ -391,18 +395,20 @@ static int edu_import_xfer(struct edu_import *imp,
 
 		ret = edu_import_addr(imp, arg.offset + done, &addr, &avail);
 		if (ret)
-			goto out;
+			goto out_buf;
 		len = min_t(u64, avail, arg.len - done);
 		if (arg.dir == EDU_DMA_TO_BUF)
 			ret = edu_dma_to_bus(imp->edu, done, addr, len);
 		else
 			ret = edu_dma_from_bus(imp->edu, addr, done, len);
 		if (ret)
-			goto out;
+			goto out_buf;
 		done += len;
 	}
 	if (arg.dir == EDU_DMA_FROM_BUF)
 		ret = edu_dma_to_bus(imp->edu, 0, imp->bounce_dma, arg.len);
+out_buf:
+	edu_dma_buf_unlock(imp->edu);
 out:
 	dma_resv_unlock(imp->dmabuf->resv);
 	if (!ret && arg.dir == EDU_DMA_FROM_BUF &&

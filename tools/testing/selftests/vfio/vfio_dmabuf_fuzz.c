@@ -73,6 +73,7 @@
 #define NBUF		24
 #define NAREA		48
 #define MAX_THREADS	8
+#define NLOG		8192	/* DMAs remembered, to explain a bad byte */
 
 #define RW	(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
@@ -113,6 +114,13 @@ struct fz {
 	time_t deadline;
 	unsigned long iters;
 	unsigned long seed;
+	/* the DMAs made, newest last: where each one was meant to land */
+	struct dma_log {
+		uint64_t bar, iova;
+		uint32_t len;
+		char how;	/* 'i': edu through the IOAS, 'm': importer */
+	} log[NLOG];
+	unsigned long nlog;
 	/* what happened, for the log */
 	unsigned long n_export, n_refused, n_map, n_dead_map, n_copy, n_unmap,
 		n_dma, n_imp_xfer, n_imp_dead, n_revoke, n_reopen, n_close;
@@ -126,12 +134,18 @@ static struct fz F = {
 
 #define COUNT(f) __atomic_add_fetch(&F.f, 1, __ATOMIC_RELAXED)
 
-/* The byte a DMA leaves at @off of the BAR */
+/*
+ * The byte a DMA leaves at @off of the BAR: never 0, and a well mixed
+ * function of @off, so that bytes meant for another offset tell which
+ */
 static uint8_t pat(uint64_t off)
 {
-	uint64_t x = off * 0x9e3779b97f4a7c15ULL;
+	uint64_t x = off + 0x9e3779b97f4a7c15ULL;
 
-	return (uint8_t)((x >> 56) | 1);
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return (uint8_t)(x | 1);
 }
 
 static uint64_t rnd(unsigned int *s, uint64_t n)
@@ -503,15 +517,18 @@ static int op_unmap(unsigned int *s)
 static int op_copy(unsigned int *s)
 {
 	int i = area_get(s, false), ret;
-	uint64_t dst;
 	struct farea a;
+	uint64_t dst;
+	bool live;
 
 	if (i < 0)
 		return 0;
 	a = F.areas[i];
 	dst = FUZZ_IOVA + rnd(s, (FUZZ_IOVA_LEN - a.len) / PG + 1) * PG;
+	pthread_rwlock_rdlock(&F.dev);
 	ret = iommufd_copy(F.iommufd, F.ioas, dst, F.ioas, a.iova, a.len);
 	pthread_mutex_lock(&F.lock);
+	live = a.gen == F.gen;
 	if (!ret && area_add(a.nr, a.rg, dst, a.start, a.len, a.gen) < 0) {
 		pthread_mutex_unlock(&F.lock);
 		iommufd_unmap(F.iommufd, F.ioas, dst, a.len);
@@ -519,8 +536,9 @@ static int op_copy(unsigned int *s)
 	}
 	F.areas[i].busy = false;
 	pthread_mutex_unlock(&F.lock);
+	pthread_rwlock_unlock(&F.dev);
 	/* A copy of an area revoked since may be refused as revoked */
-	if (ret && ret != -EEXIST && (ret != -ENODEV || a.gen == F.gen))
+	if (ret && ret != -EEXIST && (ret != -ENODEV || live))
 		return broken("copy of the area at %#llx to %#llx: %s",
 		       (unsigned long long)a.iova, (unsigned long long)dst,
 		       strerror(-ret));
@@ -547,6 +565,28 @@ static uint64_t bar_off(uint32_t nr, const struct vfio_region_dma_range *rg,
 	}
 	*room = 0;
 	return 0;
+}
+
+static void dma_logged(char how, uint64_t bar, uint64_t iova, uint32_t len)
+{
+	pthread_mutex_lock(&F.lock);
+	F.log[F.nlog++ % NLOG] = (struct dma_log){ bar, iova, len, how };
+	pthread_mutex_unlock(&F.lock);
+}
+
+/* Which DMAs were meant to land at or near BAR offset @off */
+static void explain(uint64_t off)
+{
+	unsigned long i, first = F.nlog > NLOG ? F.nlog - NLOG : 0;
+
+	for (i = first; i < F.nlog; i++) {
+		struct dma_log *l = &F.log[i % NLOG];
+
+		if (off + 2 * XLEN >= l->bar && off < l->bar + l->len + 2 * XLEN)
+			fprintf(stderr, "# fuzz: DMA %lu (%c): BAR+%#llx len %u, IOVA %#llx\n",
+				i, l->how, (unsigned long long)l->bar, l->len,
+				(unsigned long long)l->iova);
+	}
 }
 
 static void fill_pat(uint8_t *dst, uint64_t bar_off, uint32_t len)
@@ -585,8 +625,10 @@ static int op_dma(unsigned int *s)
 	if (!ret)
 		ret = edu_dma_to_bus(&F.engine, 0, a.iova + off, len);
 	pthread_mutex_unlock(&F.edu_lock);
-	if (!ret)
+	if (!ret) {
+		dma_logged('i', bar, a.iova + off, len);
 		COUNT(n_dma);
+	}
 done:
 	pthread_mutex_lock(&F.lock);
 	F.areas[i].busy = false;
@@ -684,6 +726,7 @@ static int op_import(unsigned int *s, struct imp *im)
 	}
 	if (ret)
 		return broken("EDU_DMA_XFER: %s", strerror(-ret));
+	dma_logged('m', bar, off, x.len);
 	COUNT(n_imp_xfer);
 	return 0;
 }
@@ -875,8 +918,9 @@ TEST_F_TIMEOUT(fuzz, run, 3600)
 	if (nthreads < 1 || nthreads > MAX_THREADS)
 		nthreads = 4;
 	F.deadline = time(NULL) + seconds;
-	TH_LOG("seed %lu, %ld s, %ld threads, at most %lu operations (rig.fuzz_seed=, rig.fuzz_seconds=, rig.fuzz_threads=)",
+	TH_LOG("seed %lu, %ld s, %ld threads, at most %lu operations",
 	       F.seed, seconds, nthreads, F.iters);
+	TH_LOG("(rig.fuzz_seed=, rig.fuzz_seconds=, rig.fuzz_threads= change them)");
 
 	for (i = 0; i < nthreads; i++)
 		ASSERT_EQ(0, pthread_create(&threads[i], NULL, fuzz_thread,
@@ -885,12 +929,14 @@ TEST_F_TIMEOUT(fuzz, run, 3600)
 		ASSERT_EQ(0, pthread_join(threads[i], &ret));
 		fail |= (long)ret;
 	}
-	TH_LOG("%lu exports (%lu refused as the contract says), %lu maps (%lu of buffers revoked for good), %lu copies, %lu unmaps",
-	       F.n_export, F.n_refused, F.n_map, F.n_dead_map, F.n_copy,
-	       F.n_unmap);
-	TH_LOG("%lu edu DMAs through the IOAS, %lu importer transfers (%lu refused: revoked for good), %lu revokes (%lu device reopens), %lu closes",
-	       F.n_dma, F.n_imp_xfer, F.n_imp_dead, F.n_revoke, F.n_reopen,
-	       F.n_close);
+	TH_LOG("%lu exports, %lu refused as the contract says, %lu closes",
+	       F.n_export, F.n_refused, F.n_close);
+	TH_LOG("%lu maps, %lu refused (revoked for good), %lu copies, %lu unmaps",
+	       F.n_map, F.n_dead_map, F.n_copy, F.n_unmap);
+	TH_LOG("%lu edu DMAs through the IOAS, %lu importer transfers",
+	       F.n_dma, F.n_imp_xfer);
+	TH_LOG("%lu transfers refused (revoked for good), %lu revokes, %lu reopens",
+	       F.n_imp_dead, F.n_revoke, F.n_reopen);
 	ASSERT_EQ(0, fail) TH_LOG("a thread saw the contract broken (above)");
 	ASSERT_LT(0, F.n_export);
 	ASSERT_LT(0, F.n_dma);
@@ -929,6 +975,23 @@ TEST_F_TIMEOUT(fuzz, run, 3600)
 	ASSERT_EQ(0, bad) TH_LOG("BAR+%#llx outside the fuzzed slices is %#x",
 				 (unsigned long long)bad, bar[bad]);
 	bad = bar_bad(bar, FUZZ_LO, FUZZ_HI, true, &written);
+	if (bad) {
+		int64_t d;
+		int k;
+
+		explain(bad);
+		/* Bytes meant for another offset: which one? */
+		for (d = -(int64_t)BAR_SIZE; d < (int64_t)BAR_SIZE; d++) {
+			for (k = 0; k < 16 && bar[bad + k] == pat(bad + d + k); k++)
+				;
+			if (k == 16) {
+				TH_LOG("BAR+%#llx holds what was meant for BAR+%#llx",
+				       (unsigned long long)bad,
+				       (unsigned long long)(bad + d));
+				break;
+			}
+		}
+	}
 	ASSERT_EQ(0, bad) TH_LOG("BAR+%#llx is %#x, not 0 or %#x",
 				 (unsigned long long)bad, bar[bad], pat(bad));
 	TH_LOG("%llu bytes of the fuzzed part of the BAR were written",
