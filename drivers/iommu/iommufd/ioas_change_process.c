@@ -14,9 +14,10 @@
  * IOMMU_IOAS_MAP_FILE, whose pages come from the file. A map of user
  * memory (IOMMU_IOAS_MAP) is pinned through the mapper's page tables, so
  * while one exists in any IOAS of the context the command fails with
- * -EINVAL. dma-buf maps pin and charge nothing and are left as they are
- * (mainline refuses them too; the contract here lets them be, as a VMM
- * keeps the BARs of its assigned devices mapped across the update).
+ * -EINVAL. dma-buf maps pin and charge nothing, so they do not stand in
+ * the way (mainline refuses them; the contract here lets them be, as a
+ * VMM keeps the BARs of its assigned devices mapped across the update):
+ * they change hands with nothing to move.
  *
  * Every IOAS's iova_rwsem is held for writing while the charges move,
  * which keeps every reader of an iopt_pages' source_* (the pfn_reader,
@@ -219,12 +220,10 @@ static int iopt_area_move(struct iopt_area *area, void *arg)
 	if (!iopt_pages_charges_elsewhere(pages))
 		return 0;
 	/*
-	 * Uncharging puts last_npinned back. It fails only when the old mm
-	 * is gone (IOPT_PAGES_ACCOUNT_MM), and with it what it was charged.
+	 * Uncharging puts last_npinned back; it cannot fail (where the old
+	 * mm is gone, so is what it was charged)
 	 */
-	if (pages->npinned &&
-	    iopt_pages_update_pinned(pages, pages->npinned, false, NULL))
-		pages->last_npinned = pages->npinned;
+	iopt_pages_update_pinned(pages, pages->npinned, false, NULL);
 	iopt_pages_take_over(pages);
 	return 0;
 }

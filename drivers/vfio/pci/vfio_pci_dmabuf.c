@@ -452,7 +452,8 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 	 * Claim the BAR as mmap() and read/write do: a region another driver
 	 * holds (a firmware framebuffer's, say) is not vfio's to hand out.
 	 * The claim lasts until the device is closed, after every buffer
-	 * was revoked for good.
+	 * was revoked for good. memory_lock orders concurrent exports; as in
+	 * 6.12, mmap() and read/write claim the BAR without it.
 	 */
 	down_write(&vdev->memory_lock);
 	ret = vfio_pci_core_setup_barmap(vdev, get.region_index);

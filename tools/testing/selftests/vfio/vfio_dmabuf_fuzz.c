@@ -744,25 +744,25 @@ static int set_feature(int fd, uint32_t feature)
 /* Something that revokes every buffer of the exporter */
 static int op_revoke(unsigned int *s)
 {
-	int which = rnd(s, 8), ret = 0, fd, i;
+	int which = rnd(s, 16), ret = 0, fd, i;
 
 	pthread_rwlock_wrlock(&F.dev);
 	switch (which) {
-	case 0: case 1: case 2:
+	case 0 ... 5:
 		ret = vfio_set_mem_decode(F.iv_fd, false);
 		if (!ret)
 			ret = vfio_set_mem_decode(F.iv_fd, true);
 		break;
-	case 3: case 4:
+	case 6 ... 9:
 		ret = ioctl(F.iv_fd, VFIO_DEVICE_RESET) ? -errno : 0;
 		break;
-	case 5: case 6:
+	case 10 ... 13:
 		ret = set_feature(F.iv_fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY);
 		if (!ret)
 			ret = set_feature(F.iv_fd,
 					  VFIO_DEVICE_FEATURE_LOW_POWER_EXIT);
 		break;
-	default:	/* close the device: its buffers are revoked for good */
+	default:	/* 2 in 16: close the device, revoking for good */
 		close(F.iv_fd);
 		fd = dev_open(F.iv, F.iommufd);
 		if (fd < 0) {
