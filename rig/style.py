@@ -3,7 +3,9 @@
 checkpatch --strict on every patch in patches/ and on every new kernel
 source file of the overlay, and sparse on the overlay's kernel objects and
 the patched files that sparse reads cleanly in 6.12; and a compile of
-each changed object of a driver the test machine cannot run."""
+each changed object of a driver the test machine cannot run; and
+Debian's own amd64 and cloud-amd64 configurations with the project's
+options through olddefconfig, which must keep every one of them."""
 
 import os
 import subprocess
@@ -125,6 +127,39 @@ def _compile(out):
                  '\n'.join(found or [(r.stdout + r.stderr)[-2000:]]))
 
 
+# Debian's own configurations (linux-config-6.12) with the project's
+# options on top: olddefconfig must keep every one of them.
+DEBIAN_CONFIGS = '/usr/src/linux-config-6.12/config.amd64_none_{}.xz'
+DEBIAN_FLAVOURS = ['amd64', 'cloud-amd64']
+DEBIAN_FRAGMENT = 'rig/config/debian.config'
+
+
+def _debian_configs(out):
+    env = dict(os.environ, CCACHE_BASEDIR=TOP, CCACHE_NOHASHDIR='1')
+    frag = os.path.join(TOP, DEBIAN_FRAGMENT)
+    for flavour in DEBIAN_FLAVOURS:
+        src = DEBIAN_CONFIGS.format(flavour)
+        kobj = os.path.join(TOP, 'build', 'obj-debian-' + flavour)
+        config = os.path.join(kobj, '.config')
+        label = f'config: Debian {flavour} + {DEBIAN_FRAGMENT} through olddefconfig'
+        if not os.path.exists(src):
+            out.case(False, f'{label}:\n{src} is missing (linux-config-6.12)')
+            continue
+        os.makedirs(kobj, exist_ok=True)
+        with open(config, 'wb') as f:
+            subprocess.run(['xz', '-dc', src], stdout=f, check=True)
+        err = None
+        for cmd in ([os.path.join(KSRC, 'scripts', 'kconfig', 'merge_config.sh'),
+                     '-m', '-O', kobj, config, frag],
+                    _kmake(kobj) + ['-s', 'olddefconfig'],
+                    ['bash', os.path.join(TOP, 'rig', 'check-config.sh'), config, frag]):
+            r = subprocess.run(cmd, cwd=KSRC, capture_output=True, text=True, env=env)
+            if r.returncode:
+                err = (r.stdout + r.stderr)[-3000:]
+                break
+        out.case(err is None, f'{label}:\n{err or ""}')
+
+
 def run(out):
     """Record one case per patch and per overlay source file in @out."""
     series = os.path.join(TOP, 'patches', 'series')
@@ -138,3 +173,4 @@ def run(out):
         out.case(ok, f'checkpatch {f}:\n{msg}')
     _sparse(out)
     _compile(out)
+    _debian_configs(out)
