@@ -131,16 +131,6 @@ static bool plan_epyc(void)
 	return epyc;
 }
 
-/* The lowest free descriptor: what the next open() returns */
-static int next_fd(void)
-{
-	int fd = open("/dev/null", O_RDONLY);
-
-	if (fd >= 0)
-		close(fd);
-	return fd;
-}
-
 static uint32_t pci_id(const char *bdf)
 {
 	unsigned int dom, bus, dev, fn;

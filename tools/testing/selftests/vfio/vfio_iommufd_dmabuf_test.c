@@ -158,16 +158,6 @@ static void __attribute__((constructor)) save_drivers(void)
 	}
 }
 
-/* The lowest free descriptor: what the next open() returns */
-static int next_fd(void)
-{
-	int fd = open("/dev/null", O_RDONLY);
-
-	if (fd >= 0)
-		close(fd);
-	return fd;
-}
-
 /* References to a dma-buf's file, from its fdinfo ("count:") */
 static long buf_refs(int fd)
 {
@@ -1160,36 +1150,6 @@ TEST_F(mapfile_one, many_slices)
 	ASSERT_EQ(1, buf_refs(buf));
 	ASSERT_EQ(0, close(buf));
 	ASSERT_EQ(fds, next_fd());
-}
-
-/*
- * FOLL_PIN pins held in the system: acquired minus released (vmstat),
- * once stat_refresh has folded the per-CPU counts in
- */
-static long pins_held(void)
-{
-	long acquired = -1, released = -1, v;
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	char name[64];
-	FILE *f;
-
-	if (fd < 0)
-		return LONG_MIN;
-	v = write(fd, "1", 1);
-	close(fd);
-	if (v != 1)
-		return LONG_MIN;
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return LONG_MIN;
-	while (fscanf(f, "%63s %ld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acquired = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			released = v;
-	}
-	fclose(f);
-	return acquired < 0 || released < 0 ? LONG_MIN : acquired - released;
 }
 
 /*

@@ -808,3 +808,38 @@ void demo_say(const char *fmt, ...)
 	printf("\n");
 	fflush(stdout);
 }
+
+int next_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+long pins_held(void)
+{
+	long acquired = -1, released = -1, v;
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	char name[64];
+	FILE *f;
+
+	if (fd < 0)
+		return LONG_MIN;
+	v = write(fd, "1", 1);
+	close(fd);
+	if (v != 1)
+		return LONG_MIN;
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return LONG_MIN;
+	while (fscanf(f, "%63s %ld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	return acquired < 0 || released < 0 ? LONG_MIN : acquired - released;
+}

@@ -113,6 +113,13 @@ int vfio_device_detach_pt(int fd);
 
 /* Open descriptors of this process (/proc/self/fd), or -errno */
 int proc_fd_count(void);
+/* The lowest free descriptor: what the next open() returns */
+int next_fd(void);
+/*
+ * FOLL_PIN pins held in the system: acquired minus released (vmstat),
+ * once stat_refresh has folded the per-CPU counts in; LONG_MIN on error
+ */
+long pins_held(void);
 /* References to the dma-buf file behind @fd (its fdinfo "count:"), or -1 */
 long dmabuf_fd_refs(int fd);
 
