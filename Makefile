@@ -13,7 +13,7 @@ NPROC := $(shell nproc)
 
 # DEBUG=0 builds without the debug fragment (faster boots, no KASAN).
 # The benchmarks measure time and memory: they default to DEBUG=0.
-ifneq ($(filter bench,$(MAKECMDGOALS)),)
+ifneq ($(filter bench bench-mainline,$(MAKECMDGOALS)),)
 DEBUG ?= 0
 endif
 DEBUG ?= 1
@@ -41,7 +41,7 @@ OVERLAY := $(shell git ls-files --cached --others --exclude-standard -- \
 
 export TOP B KSRC KOBJ HDR SELFTEST_DIR BZIMAGE INITRAMFS
 
-.PHONY: all help deps prepare config kernel headers selftests tool initramfs bench \
+.PHONY: all help deps prepare config kernel headers selftests tool initramfs bench bench-mainline \
 	test demo shell run export-patches checkpatch clean distclean FORCE
 
 all: kernel initramfs
@@ -55,6 +55,8 @@ help:
 	@echo "make test PLAN=name  one plan (rig/vm.py plans lists them)"
 	@echo "make test FORCE=1    boot plans that passed before with the same inputs too"
 	@echo "make test ONLY=prog  only that selftest program, in the plans that run it"
+	@echo "make bench           benchmark tables (non-debug kernel)"
+	@echo "make bench-mainline  the same figures on mainline 7.2 and this kernel, side by side"
 	@echo "make demo            the main job"
 	@echo "make shell CPU=q35   boot the machine (CPU=q35 or epyc) with a shell"
 	@echo "make export-patches  turn commits in build/linux into patches/"
@@ -105,6 +107,7 @@ tool: headers
 	$(MAKE) -C userspace/dmabuf-test OUT=$(SELFTEST_DIR) HDR=$(HDR)/include
 	install -m 0755 userspace/dmabuf-test/dmabuf_demo.sh $(SELFTEST_DIR)/dmabuf_demo
 	install -m 0755 userspace/dmabuf-test/dmabuf_bench.sh $(SELFTEST_DIR)/dmabuf_bench
+	install -m 0755 userspace/dmabuf-test/dmabuf_compare.sh $(SELFTEST_DIR)/dmabuf_compare
 
 initramfs: selftests tool
 	@bash rig/mkinitramfs.sh
@@ -114,6 +117,12 @@ test: kernel initramfs
 
 bench: kernel initramfs
 	python3 rig/vm.py bench
+
+# Mainline 7.2 (Debian's newer suite's linux-source-7.2) and this
+# project's non-debug kernel booted in turn, the same benchmark on both
+bench-mainline: kernel initramfs
+	bash rig/mainline.sh > $(B)/mainline.path
+	python3 rig/vm.py bench-mainline --mainline $$(tail -1 $(B)/mainline.path)
 
 demo: kernel initramfs
 	python3 rig/vm.py demo

@@ -33,6 +33,8 @@ check; the data tests check the DMA API and the bus-address arithmetic.
 """
 
 import os
+import sys
+import time
 from collections import namedtuple
 
 IVSHMEM_SIZE = 16 << 20
@@ -79,7 +81,7 @@ Plan = namedtuple('Plan', 'name cpu cmdline topologies nvme kunit tests kunit_ca
 # more ran.
 SELFTESTS = {'vfio_iommufd_baseline_test': 12, 'vfio_type1_p2p_test': 2,
              'p2pmem_nvme_cmb_test': 3}
-DMABUF_TESTS = {'vfio_dmabuf_test': 99}
+DMABUF_TESTS = {'vfio_dmabuf_test': 100}
 # Fault injection (fail-nth) on every allocation of the dma-buf ioctls:
 # 2 exports, 7 iommufd cases, 2 importer ioctls in 2 import modes.
 FAILNTH_TESTS = {'vfio_dmabuf_fail_nth': 13}
@@ -145,7 +147,7 @@ def qemu_args(p, rundir):
     # boots on this rig; stock 6.12, not this project's code).
     cpu = {'q35': 'max,la57=off', 'epyc': 'EPYC'}[p.cpu]
     args = ['-machine', 'q35,kernel-irqchip=split', '-accel', 'tcg',
-            '-cpu', cpu, '-smp', '2', '-m', BENCH_MEMORY if p.name == 'bench' else MEMORY,
+            '-cpu', cpu, '-smp', '2', '-m', BENCH_MEMORY if p.name.startswith('bench') else MEMORY,
             # intel-iommu must come before the devices it translates for.
             '-device', 'intel-iommu,intremap=on,caching-mode=on']
     files = host_files(p, rundir)
@@ -162,7 +164,7 @@ def qemu_args(p, rundir):
                  '-device', f'edu,bus={edu_bus},dma_mask={(1 << EDU_DMA_BITS) - 1:#x}']
     # A function with an I/O-port BAR (BAR1), which cannot be exported.
     args += ['-device', 'pci-testdev,bus=pcie.0,addr=0xa']
-    if p.name == 'bench':
+    if p.name.startswith('bench'):
         # A second edu, bound to edu_dma: the /dev/edu_dma importers
         args += ['-device', f'edu,bus=pcie.0,addr={BENCH_IMPORTER:#x},'
                             f'dma_mask={(1 << EDU_DMA_BITS) - 1:#x}']
@@ -256,3 +258,110 @@ def bench(run_plan, timeout):
     for pr in out.problems:
         print('bench: problem: ' + pr)
     return 1 if out.failed or not out.passed else 0
+
+
+# The rows of the side-by-side table (dmabuf-test compare keys), in order
+COMPARE_ROWS = ['export_1', 'export_8', 'export_64', 'export_512', 'export_4096',
+                'export_512_reversed', 'close_1', 'close_8', 'close_512', 'close_4096',
+                'heap_alloc_4k', 'heap_close_4k',
+                'slab_1', 'slab_3', 'slab_8', 'slab_64', 'slab_100', 'slab_512',
+                'slab_1000', 'slab_2047', 'mem_1', 'mem_64', 'mem_512', 'mem_1000', 'mem_2047',
+                'mapfile_memfd_4k', 'mapfile_memfd_4k_unmap',
+                'ioas_map_anon_4k', 'ioas_map_anon_4k_unmap', 'mapfile_memfd_4k_bare',
+                'mapfile_memfd_4k_bare_unmap', 'ioas_map_anon_4k_bare',
+                'ioas_map_anon_4k_bare_unmap',
+                'mapfile_dmabuf_64ranges', 'mapfile_dmabuf_16g',
+                'mapfile_dmabuf_16g_unmap', 'revoke_64', 'restore_64']
+
+
+def parse_compare(path):
+    """The figures of one dmabuf_compare boot: {key: (value or None, unit,
+    what)} and the kernel release."""
+    rows, release = {}, '?'
+    if not os.path.exists(path):
+        return rows, release
+    for line in open(path, errors='replace'):
+        if line.startswith('# kernel: '):
+            release = line[len('# kernel: '):].strip()
+        if not line.startswith('# compare: ') or line.startswith('# compare: done'):
+            continue
+        key, val, unit, what = (line[len('# compare: '):].rstrip('\n').split(' ', 3) +
+                                ['', '', ''])[:4]
+        rows[key] = (None if val == '-' else float(val), unit, what)
+    return rows, release
+
+
+def bench_mainline(run_plan, timeout, kernels, rounds=2):
+    """The side-by-side benchmark: boot each kernel of @kernels ((label,
+    bzImage) pairs, the project's first) in turn, @rounds times, with the
+    same initramfs and dmabuf-test compare; print every figure for both,
+    the ratio, and the project's round-against-round (A against A) spread."""
+    runs = {label: [] for label, _ in kernels}
+    releases = {}
+    ok = True
+    for r in range(rounds):
+        for label, image in kernels:
+            p = Plan(f'bench-{label}-{r + 1}', 'epyc', '', ['rootbus'], False, '',
+                     {'dmabuf_compare': 1}, 0, 0, 0)
+            print(f'bench-mainline: round {r + 1} of {rounds}: booting {label} ({image})')
+            sys.stdout.flush()
+            out = run_plan(p, timeout, kernel=image)
+            for pr in out.problems:
+                print(f'bench-mainline: {label}: problem: {pr}')
+                ok = False
+            rows, releases[label] = parse_compare(os.path.join(
+                os.environ.get('B', 'build'), 'vm', p.name, 'results.log'))
+            runs[label].append(rows)
+
+    def med(label, key):
+        # The lowest of the rounds, as each figure is the lowest of its
+        # blocks: the emulator only ever slows a boot or a phase down
+        vals = [rw[key][0] for rw in runs[label] if key in rw and rw[key][0] is not None]
+        return min(vals) if vals else None
+
+    proj, main = kernels[0][0], kernels[1][0]
+    print()
+    print(f'Side by side, {time.strftime("%Y-%m-%d")}: {releases.get(main, "?")} ({main}) and '
+          f'{releases.get(proj, "?")} ({proj}), the same dmabuf-test compare on the same '
+          f'QEMU machine (TCG, EPYC, 16 GiB ivshmem BAR), boots alternating, '
+          f'the lower of {rounds} rounds (a time: the lowest of 5 medians of 21 calls; '
+          f'memory: per export, averaged over 4096 exports)')
+    print()
+    print(f'| path | {main} | {proj} | ratio |')
+    print('| --- | ---: | ---: | ---: |')
+    spreads = []
+    for key in COMPARE_ROWS:
+        what = unit = None
+        for rw in runs[proj] + runs[main]:
+            if key in rw:
+                _, unit, what = rw[key]
+                break
+        if what is None:
+            continue
+        m, pv = med(main, key), med(proj, key)
+        fmt = (lambda v: f'{v:.0f} {unit}') if unit == 'B' else (lambda v: f'{v:.1f} {unit}')
+        ratio = f'{pv / m:.2f}' if m and pv is not None else '-'
+        print(f'| {what} | {fmt(m) if m is not None else "-"} | '
+              f'{fmt(pv) if pv is not None else "-"} | {ratio} |')
+        vals = [rw[key][0] for rw in runs[proj] if key in rw and rw[key][0]]
+        if len(vals) >= 2 and unit != 'B':
+            spreads.append(abs(vals[0] / vals[1] - 1))
+    if spreads:
+        spreads.sort()
+        print(f'| A against A: {proj} round 1 / round 2, median over the timed rows | '
+              f'- | {100 * spreads[len(spreads) // 2]:.1f} % | - |')
+    print()
+    print('Each boot (round by round):')
+    print()
+    labels = [(lb, r) for r in range(rounds) for lb, _ in kernels]
+    print('| key | ' + ' | '.join(f'{lb} {r + 1}' for lb, r in labels) + ' |')
+    print('| --- |' + ' ---: |' * len(labels))
+    for key in COMPARE_ROWS:
+        cells = []
+        for lb, r in labels:
+            rw = runs[lb][r] if r < len(runs[lb]) else {}
+            v = rw.get(key, (None,))[0]
+            cells.append('-' if v is None else f'{v:.1f}')
+        if any(c != '-' for c in cells):
+            print(f'| {key} | ' + ' | '.join(cells) + ' |')
+    return 0 if ok else 1

@@ -261,7 +261,7 @@ def wait_qemu(proc, console, timeout):
             return 'stall' if stalled else 'timeout'
 
 
-def boot(plan, rundir, timeout, interactive=False):
+def boot(plan, rundir, timeout, interactive=False, kernel=None):
     """Start QEMU for @plan. Returns (rc, seconds, host files)."""
     os.makedirs(rundir, exist_ok=True)
     console = os.path.join(rundir, 'console.log')
@@ -272,7 +272,7 @@ def boot(plan, rundir, timeout, interactive=False):
     args, files = topologies.qemu_args(plan, rundir)
     cmdline = topologies.kernel_cmdline(plan, interactive)
     cmd = ['qemu-system-x86_64'] + args + [
-        '-kernel', BZIMAGE, '-initrd', INITRAMFS, '-append', cmdline,
+        '-kernel', kernel or BZIMAGE, '-initrd', INITRAMFS, '-append', cmdline,
         '-no-reboot', '-display', 'none',
     ]
     if interactive:
@@ -344,12 +344,13 @@ def partial_failures(prefix):
     return tmp.problems
 
 
-def run_plan(plan, timeout, judge_only=False):
+def run_plan(plan, timeout, judge_only=False, kernel=None):
     """Boot @plan and judge its logs (or, with @judge_only, judge the logs
     of its last boot again)."""
     out = Outcome(plan.name)
     rundir = os.path.join(VMDIR, plan.name)
-    for f in (BZIMAGE, INITRAMFS):
+    kernel = kernel or BZIMAGE
+    for f in (kernel, INITRAMFS):
         if not os.path.exists(f):
             out.problem(f'{f} is missing: run "make kernel initramfs"')
             return out
@@ -357,7 +358,7 @@ def run_plan(plan, timeout, judge_only=False):
         rc, secs = 0, 0
         files = topologies.host_files(plan, rundir)
     else:
-        rc, secs, files = boot(plan, rundir, timeout)
+        rc, secs, files = boot(plan, rundir, timeout, kernel=kernel)
         why = emulator_failure(rc)
         if why:
             # QEMU, not the guest, failed: keep the logs, judge what ran
@@ -367,7 +368,7 @@ def run_plan(plan, timeout, judge_only=False):
             print(f'rig: {plan.name}: {why} after "{last}"; booting again '
                   f'(logs of that boot: {os.path.relpath(kept, TOP)}-*)')
             sys.stdout.flush()
-            rc, more, files = boot(plan, rundir, timeout)
+            rc, more, files = boot(plan, rundir, timeout, kernel=kernel)
             secs += more
             for p in earlier:
                 out.problem(f'in the boot before ({why}): {p}')
@@ -557,6 +558,12 @@ def cmd_bench(args):
     return topologies.bench(run_plan, args.timeout)
 
 
+def cmd_bench_mainline(args):
+    return topologies.bench_mainline(run_plan, args.timeout,
+                                     [('project', BZIMAGE), ('mainline', args.mainline)],
+                                     args.rounds)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -580,6 +587,11 @@ def main():
     s.set_defaults(func=cmd_shell)
     sub.add_parser('demo', help='the main job').set_defaults(func=cmd_demo)
     sub.add_parser('bench', help='benchmarks: print the tables').set_defaults(func=cmd_bench)
+    m = sub.add_parser('bench-mainline',
+                       help='the side-by-side benchmark against a mainline bzImage')
+    m.add_argument('--mainline', required=True, help="mainline's bzImage")
+    m.add_argument('--rounds', type=int, default=2)
+    m.set_defaults(func=cmd_bench_mainline)
     args = ap.parse_args()
     if not shutil.which('qemu-system-x86_64'):
         sys.exit('qemu-system-x86_64 is missing: run "make deps"')

@@ -235,6 +235,13 @@ static void usage(const char *cmd)
 		       "    IOMMU domain whose leaf entries are counted (intel-iommu debugfs).\n"
 		       "  --importer: an edu bound to edu_dma: revoke against /dev/edu_dma importers.\n"
 		       "  --large: another vfio-pci device whose whole BAR is mapped too (16 GiB...).\n\n", prog);
+	if (!cmd || !strcmp(cmd, "compare"))
+		printf("%s compare BDF BAR [--engine BDF] [--large BDF]\n"
+		       "  The figures of the side-by-side benchmark against mainline (make\n"
+		       "  bench-mainline), one \"compare: KEY VALUE UNIT WHAT\" line each: export\n"
+		       "  and close against ranges, slab per export, MAP_FILE of a memfd, of a\n"
+		       "  64-range and of the --large device's whole BAR, revoke with 64 areas.\n"
+		       "  A path the running kernel lacks prints \"-\" and the errno.\n\n", prog);
 	if (!cmd || !strcmp(cmd, "memory"))
 		printf("%s memory BAR BDF...\n  Kernel memory one export costs, for the BAR of each device named (bound to\n  vfio-pci), next to what ZONE_DEVICE struct pages for that BAR cost: measured\n  with pci_p2pdma_add_resource() on a test kernel with CONFIG_P2PDMA_MEM_COST\n  (the pages then stay until the device is unbound), computed otherwise.\n\n", prog);
 	if (!cmd || !strcmp(cmd, "copy"))
@@ -540,8 +547,10 @@ int main(int argc, char **argv)
 		}
 		return cmd_memory(argc - 1, argv + 1, atoi(argv[0]));
 	}
-	if (!strcmp(cmd, "measure")) {
-		if (argc != 2) {
+	if (!strcmp(cmd, "measure") || !strcmp(cmd, "compare")) {
+		bool compare = !strcmp(cmd, "compare");
+
+		if (argc != 2 || (compare && mo.nr_large > 1)) {
 			usage(cmd);
 			return 2;
 		}
@@ -549,6 +558,8 @@ int main(int argc, char **argv)
 		c.bar = atoi(argv[1]);
 		c.dev = open_device(c.bdf);
 		open_iommufd(&c);
+		if (compare)
+			return cmd_compare(&c, engine, mo.nr_large ? mo.large[0] : NULL);
 		mo.engine = engine;
 		return cmd_measure(&c, &mo);
 	}

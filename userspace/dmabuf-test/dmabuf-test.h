@@ -52,6 +52,15 @@ struct measure_opts {
 	int nr_large;
 };
 int cmd_measure(struct ctx *c, const struct measure_opts *o);
+/* Shared by the benchmarks: CLOCK_MONOTONIC in us, the median of @n
+ * values (sorts them), and a pause that lets deferred frees finish
+ */
+double now_us(void);
+double median(double *v, int n);
+void settle(void);
 int cmd_memory(int argc, char **argv, int bar);
+
+/* compare.c */
+int cmd_compare(struct ctx *c, const char *engine, const char *large);
 
 #endif

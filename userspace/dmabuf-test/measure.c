@@ -27,7 +27,7 @@
 
 #include "dmabuf-test.h"
 
-static double now_us(void)
+double now_us(void)
 {
 	struct timespec ts;
 
@@ -44,7 +44,7 @@ static int cmp_double(const void *a, const void *b)
 
 #define REPS 15
 
-static double median(double *v, int n)
+double median(double *v, int n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return v[n / 2];
@@ -576,7 +576,7 @@ static void slab_breakdown(const struct slab_snap *a, const struct slab_snap *b,
 }
 
 /* Let the RCU-deferred frees of closed files and dma-bufs finish */
-static void settle(void)
+void settle(void)
 {
 	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
 

@@ -37,6 +37,7 @@
  * @start_index: first page, counted from @pages->file_start
  * @npages: pages wanted
  * @out: receives the pages
+ * @folios: room for @npages folios, the caller's to reuse from call to call
  *
  * Every page returned holds one FOLL_PIN reference, as pin_user_pages()
  * gives, so the pfn_reader unpins them page by page.
@@ -45,25 +46,20 @@
  * Fewer than @npages may be pinned; the caller asks again for the rest.
  */
 long iopt_file_pin_pages(struct iopt_pages *pages, unsigned long start_index,
-			 unsigned long npages, struct page **out)
+			 unsigned long npages, struct page **out,
+			 struct folio **folios)
 {
 	loff_t first = pages->file_start + ((loff_t)start_index << PAGE_SHIFT);
 	loff_t last = first + ((loff_t)npages << PAGE_SHIFT) - 1;
 	unsigned long filled = 0;
-	struct folio **folios;
 	pgoff_t offset;
 	long nr, i;
 	int rc = 0;
 
-	folios = kvmalloc_array(npages, sizeof(*folios), GFP_KERNEL);
-	if (!folios)
-		return -ENOMEM;
 	nr = memfd_pin_folios(pages->file, first, last, folios, npages,
 			      &offset);
-	if (nr <= 0) {
-		kvfree(folios);
+	if (nr <= 0)
 		return nr ? nr : -EFAULT;
-	}
 
 	for (i = 0; i < nr && filled < npages; i++) {
 		struct folio *folio = folios[i];
@@ -88,7 +84,6 @@ long iopt_file_pin_pages(struct iopt_pages *pages, unsigned long start_index,
 	/* The folios not used, the one folio_add_pins() refused included */
 	for (; i < nr; i++)
 		unpin_folio(folios[i]);
-	kvfree(folios);
 	return filled ? filled : rc;
 }
 

@@ -28,21 +28,82 @@
 #include <linux/overflow.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/vfio_pci_core.h>
 
 #include "vfio_pci_priv.h"
 
+/*
+ * The header lives in its own slab cache, so it costs its size and no
+ * more. A buffer of one range keeps it in @one; longer lists get an array
+ * of exactly nr_ranges entries, 16 bytes each.
+ */
 struct vfio_pci_dma_buf {
 	struct dma_buf *dmabuf;
 	/* NULL once the device was closed; under memory_lock and resv */
 	struct vfio_pci_core_device *vdev;
 	struct list_head node;		/* on vdev->dmabufs, under memory_lock */
 	struct p2pdma_provider *provider;
-	bool revoked;			/* under resv, written with memory_lock */
+	struct phys_vec *ranges;	/* &one or the array */
 	unsigned int nr_ranges;
-	struct phys_vec ranges[] __counted_by(nr_ranges);
+	bool revoked;			/* under resv, written with memory_lock */
+	struct phys_vec one;
 };
+
+static struct kmem_cache *vfio_pci_dma_buf_cache;
+
+/* Range lists up to this long are copied from user space onto the stack */
+#define VFIO_PCI_DMA_BUF_STACK_RANGES	8
+
+static struct vfio_pci_dma_buf *vfio_pci_dma_buf_alloc(u32 nr_ranges)
+{
+	struct vfio_pci_dma_buf *priv;
+
+	priv = kmem_cache_zalloc(vfio_pci_dma_buf_cache, GFP_KERNEL);
+	if (!priv)
+		return NULL;
+	priv->ranges = &priv->one;
+	if (nr_ranges > 1) {
+		priv->ranges = kvmalloc_array(nr_ranges, sizeof(*priv->ranges),
+					      GFP_KERNEL);
+		if (!priv->ranges) {
+			kmem_cache_free(vfio_pci_dma_buf_cache, priv);
+			return NULL;
+		}
+	}
+	priv->nr_ranges = nr_ranges;
+	INIT_LIST_HEAD(&priv->node);
+	return priv;
+}
+
+static void vfio_pci_dma_buf_free(struct vfio_pci_dma_buf *priv)
+{
+	if (priv->ranges != &priv->one)
+		kvfree(priv->ranges);
+	kmem_cache_free(vfio_pci_dma_buf_cache, priv);
+}
+
+/**
+ * vfio_pci_dma_buf_init - create the slab cache of the export headers
+ *
+ * Called once when vfio-pci-core loads.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vfio_pci_dma_buf_init(void)
+{
+	vfio_pci_dma_buf_cache = KMEM_CACHE(vfio_pci_dma_buf, 0);
+	return vfio_pci_dma_buf_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * vfio_pci_dma_buf_exit - destroy the slab cache of the export headers
+ *
+ * Called when vfio-pci-core unloads, after every buffer was released.
+ */
+void vfio_pci_dma_buf_exit(void)
+{
+	kmem_cache_destroy(vfio_pci_dma_buf_cache);
+}
 
 static int vfio_pci_dma_buf_attach(struct dma_buf *dmabuf,
 				   struct dma_buf_attachment *attach)
@@ -130,7 +191,7 @@ static void vfio_pci_dma_buf_release(struct dma_buf *dmabuf)
 		up_write(&vdev->memory_lock);
 		vfio_device_put_registration(&vdev->vdev);
 	}
-	kvfree(priv);
+	vfio_pci_dma_buf_free(priv);
 }
 
 static const struct dma_buf_ops vfio_pci_dma_buf_ops = {
@@ -234,15 +295,6 @@ void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev)
 	up_write(&vdev->memory_lock);
 }
 
-static int vfio_pci_dma_range_cmp(const void *a, const void *b)
-{
-	const struct vfio_region_dma_range *ra = a, *rb = b;
-
-	if (ra->offset != rb->offset)
-		return ra->offset < rb->offset ? -1 : 1;
-	return 0;
-}
-
 /**
  * vfio_pci_core_fill_phys_vec - place user ranges in a region's memory
  * @phys_vec: filled with one physical range per entry of @dma_ranges
@@ -314,41 +366,102 @@ int vfio_pci_core_get_dmabuf_phys(struct vfio_pci_core_device *vdev,
 EXPORT_SYMBOL_GPL(vfio_pci_core_get_dmabuf_phys);
 
 /*
+ * Whether any two of @nr ranges overlap, for a list out of order. Each
+ * range ends past its start. The ranges are sorted by page offset with
+ * an LSD radix sort of keys that carry the page offset above the range's
+ * index (below 2^12, the cap being 4096), one pass per byte of the
+ * largest page offset: linear in the ranges, two or three passes for
+ * BARs up to 16 GiB. Then each range is compared with the one before.
+ */
+static int vfio_pci_dma_buf_overlap(const struct vfio_region_dma_range *r,
+				    u32 nr)
+{
+	const unsigned int idx_bits = ilog2(VFIO_DEVICE_DMA_BUF_MAX_RANGES);
+	u64 *base, *keys, *tmp, *swap, max = 0, prev_end;
+	unsigned int shift;
+	bool overlap = false;
+	u32 i, *count;
+
+	BUILD_BUG_ON(!is_power_of_2(VFIO_DEVICE_DMA_BUF_MAX_RANGES));
+	BUILD_BUG_ON(ilog2(VFIO_DEVICE_DMA_BUF_MAX_RANGES) > PAGE_SHIFT);
+	/* The keys, as many again to sort them into, and 256 counters */
+	base = kvmalloc(array_size(2 * nr, sizeof(*base)) + 256 * sizeof(*count),
+			GFP_KERNEL);
+	if (!base)
+		return -ENOMEM;
+	keys = base;
+	tmp = base + nr;
+	count = (u32 *)(base + 2 * nr);
+	for (i = 0; i < nr; i++) {
+		keys[i] = (r[i].offset >> PAGE_SHIFT) << idx_bits | i;
+		max |= keys[i];
+	}
+	for (shift = idx_bits; shift < 64 && (max >> shift); shift += 8) {
+		u32 sum = 0, c;
+
+		memset(count, 0, 256 * sizeof(*count));
+		for (i = 0; i < nr; i++)
+			count[(keys[i] >> shift) & 0xff]++;
+		for (i = 0; i < 256; i++) {
+			c = count[i];
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < nr; i++)
+			tmp[count[(keys[i] >> shift) & 0xff]++] = keys[i];
+		swap = keys;
+		keys = tmp;
+		tmp = swap;
+	}
+
+	prev_end = 0;
+	for (i = 0; i < nr; i++) {
+		const struct vfio_region_dma_range *cur =
+			&r[keys[i] & (VFIO_DEVICE_DMA_BUF_MAX_RANGES - 1)];
+
+		if (i && cur->offset < prev_end) {
+			overlap = true;
+			break;
+		}
+		prev_end = cur->offset + cur->length;
+	}
+	kvfree(base);
+	return overlap;
+}
+
+/*
  * Check what does not depend on where the region is; on success *size is
- * the buffer size. Sorts a copy to find overlaps, so @ranges keeps the
- * caller's order.
+ * the buffer size. One pass, linear in the ranges, finds the bad ones
+ * and, for a list in ascending order (what user space builds), the
+ * overlaps. Only a list out of order is sorted, by index, so @ranges
+ * keeps the caller's order.
  */
 static int vfio_pci_dma_buf_check_ranges(const struct vfio_region_dma_range *ranges,
 					 u32 nr, u64 *size)
 {
-	struct vfio_region_dma_range *sorted;
-	u64 total = 0, end;
+	u64 total = 0, end, prev_end = 0;
+	bool in_order = true;
 	u32 i;
 
 	for (i = 0; i < nr; i++) {
-		if (!ranges[i].length || !PAGE_ALIGNED(ranges[i].offset) ||
-		    !PAGE_ALIGNED(ranges[i].length))
+		u64 offset = ranges[i].offset, len = ranges[i].length;
+
+		if (!len || !PAGE_ALIGNED(offset | len))
 			return -EINVAL;
-		if (check_add_overflow(ranges[i].offset, ranges[i].length, &end))
+		if (check_add_overflow(offset, len, &end))
 			return -EOVERFLOW;
-		if (check_add_overflow(total, ranges[i].length, &total))
+		if (check_add_overflow(total, len, &total))
 			return -EINVAL;
+		if (offset < prev_end)
+			in_order = false;
+		prev_end = end;
 	}
 
-	if (nr > 1) {
-		sorted = kvmemdup(ranges, array_size(nr, sizeof(*ranges)),
-				  GFP_KERNEL);
-		if (!sorted)
-			return -ENOMEM;
-		sort(sorted, nr, sizeof(*sorted), vfio_pci_dma_range_cmp, NULL);
-		for (i = 1; i < nr; i++) {
-			if (sorted[i].offset <
-			    sorted[i - 1].offset + sorted[i - 1].length) {
-				kvfree(sorted);
-				return -EINVAL;
-			}
-		}
-		kvfree(sorted);
+	if (!in_order) {
+		int overlap = vfio_pci_dma_buf_overlap(ranges, nr);
+
+		if (overlap)
+			return overlap < 0 ? overlap : -EINVAL;
 	}
 
 	*size = total;
@@ -385,6 +498,7 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 				  struct vfio_device_feature_dma_buf __user *arg,
 				  size_t argsz)
 {
+	struct vfio_region_dma_range stack[VFIO_PCI_DMA_BUF_STACK_RANGES];
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct vfio_device_feature_dma_buf get;
 	struct vfio_region_dma_range *uranges;
@@ -419,22 +533,28 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 	if (ret)
 		return ret;
 
-	uranges = vmemdup_array_user(&arg->dma_ranges, get.nr_ranges,
-				     sizeof(*uranges));
-	if (IS_ERR(uranges))
-		return PTR_ERR(uranges);
+	/* Short lists (most of them) are read onto the stack */
+	if (get.nr_ranges <= ARRAY_SIZE(stack)) {
+		uranges = stack;
+		if (copy_from_user(stack, &arg->dma_ranges,
+				   get.nr_ranges * sizeof(*stack)))
+			return -EFAULT;
+	} else {
+		uranges = vmemdup_array_user(&arg->dma_ranges, get.nr_ranges,
+					     sizeof(*uranges));
+		if (IS_ERR(uranges))
+			return PTR_ERR(uranges);
+	}
 
 	ret = vfio_pci_dma_buf_check_ranges(uranges, get.nr_ranges, &size);
 	if (ret)
 		goto err_free_uranges;
 
-	priv = kvzalloc(struct_size(priv, ranges, get.nr_ranges), GFP_KERNEL);
+	priv = vfio_pci_dma_buf_alloc(get.nr_ranges);
 	if (!priv) {
 		ret = -ENOMEM;
 		goto err_free_uranges;
 	}
-	priv->nr_ranges = get.nr_ranges;
-	INIT_LIST_HEAD(&priv->node);
 
 	/* Where the ranges are, and who provides them: the driver says */
 	ret = vdev->pci_ops->get_dmabuf_phys(vdev, &priv->provider,
@@ -442,25 +562,13 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 					     uranges, get.nr_ranges);
 	if (ret)
 		goto err_free_priv;
+	if (uranges != stack)
+		kvfree(uranges);
+	uranges = NULL;
 
 	if (!vfio_device_try_get_registration(&vdev->vdev)) {
 		ret = -ENODEV;
 		goto err_free_priv;
-	}
-
-	/*
-	 * Claim the BAR as mmap() and read/write do: a region another driver
-	 * holds (a firmware framebuffer's, say) is not vfio's to hand out.
-	 * The claim lasts until the device is closed, after every buffer
-	 * was revoked for good. memory_lock orders concurrent exports; as in
-	 * 6.12, mmap() and read/write claim the BAR without it.
-	 */
-	down_write(&vdev->memory_lock);
-	ret = vfio_pci_core_setup_barmap(vdev, get.region_index);
-	up_write(&vdev->memory_lock);
-	if (ret) {
-		ret = -ENODEV;
-		goto err_put_registration;
 	}
 
 	exp_info.ops = &vfio_pci_dma_buf_ops;
@@ -474,14 +582,29 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 	}
 	priv->dmabuf = dmabuf;
 
-	/* From here the release op undoes the registration and the list */
+	/*
+	 * Claim the BAR as mmap() and read/write do: a region another driver
+	 * holds (a firmware framebuffer's, say) is not vfio's to hand out.
+	 * The claim lasts until the device is closed, after every buffer
+	 * was revoked for good. memory_lock orders concurrent exports; as in
+	 * 6.12, mmap() and read/write claim the BAR without it. No fd exists
+	 * yet, so nobody sees the buffer before it is claimed and listed;
+	 * when the claim fails, the release op frees the buffer and puts the
+	 * registration (priv->vdev is still NULL).
+	 */
 	down_write(&vdev->memory_lock);
-	priv->vdev = vdev;
-	priv->revoked = !vfio_pci_dma_buf_usable(vdev);
-	list_add_tail(&priv->node, &vdev->dmabufs);
+	ret = vfio_pci_core_setup_barmap(vdev, get.region_index);
+	if (!ret) {
+		priv->vdev = vdev;
+		priv->revoked = !vfio_pci_dma_buf_usable(vdev);
+		list_add_tail(&priv->node, &vdev->dmabufs);
+	}
 	up_write(&vdev->memory_lock);
-
-	kvfree(uranges);
+	if (ret) {
+		dma_buf_put(dmabuf);
+		vfio_device_put_registration(&vdev->vdev);
+		return -ENODEV;
+	}
 
 	ret = dma_buf_fd(dmabuf, get.open_flags);
 	if (ret < 0)
@@ -491,9 +614,10 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 err_put_registration:
 	vfio_device_put_registration(&vdev->vdev);
 err_free_priv:
-	kvfree(priv);
+	vfio_pci_dma_buf_free(priv);
 err_free_uranges:
-	kvfree(uranges);
+	if (uranges != stack)
+		kvfree(uranges);
 	return ret;
 }
 

@@ -1090,6 +1090,51 @@ TEST_F(export, max_ranges)
 	free(rg);
 }
 
+/*
+ * Longer lists than the export reads onto its stack: ascending ones take
+ * the linear overlap check, any other order the sorted one. 64 ranges two
+ * pages apart, shuffled, export; the same list with one range moved onto
+ * its neighbour does not, in either order, and leaves no fd behind.
+ */
+TEST_F(export, many_ranges_overlap)
+{
+	struct vfio_region_dma_range rg[64], tmp;
+	uint32_t i, j, seed = 12345;
+	int fd, want;
+
+	for (i = 0; i < 64; i++) {
+		rg[i].offset = 2 * i * PG;
+		rg[i].length = PG;
+	}
+	/* The last range runs into the one before it: in order, overlapping */
+	rg[63].offset = rg[62].offset;
+	want = next_fd();
+	fd = dmabuf_export(self->r.exp.fd, IVSHMEM_BAR, O_RDWR | O_CLOEXEC, rg, 64);
+	ASSERT_EQ(-EINVAL, fd);
+	ASSERT_EQ(want, next_fd());
+	/* Reversed, the same two overlap */
+	for (i = 0; i < 32; i++) {
+		tmp = rg[i];
+		rg[i] = rg[63 - i];
+		rg[63 - i] = tmp;
+	}
+	fd = dmabuf_export(self->r.exp.fd, IVSHMEM_BAR, O_RDWR | O_CLOEXEC, rg, 64);
+	ASSERT_EQ(-EINVAL, fd);
+	ASSERT_EQ(want, next_fd());
+
+	/* Apart again and shuffled: a valid list out of order */
+	for (i = 0; i < 64; i++)
+		rg[i].offset = 2 * i * PG;
+	for (i = 63; i > 0; i--) {
+		seed = seed * 1103515245 + 12345;
+		j = (seed >> 16) % (i + 1);
+		tmp = rg[i];
+		rg[i] = rg[j];
+		rg[j] = tmp;
+	}
+	rig_export(_metadata, &self->r, rg, 64);
+}
+
 /* Many buffers of one device, all valid at once */
 TEST_F(export, many_buffers)
 {
