@@ -39,9 +39,17 @@ SELFTEST_DIR := $(B)/selftests
 OVERLAY := $(shell git ls-files --cached --others --exclude-standard -- \
 	drivers include lib kernel mm tools Documentation 2>/dev/null)
 
-export TOP B KSRC KOBJ HDR SELFTEST_DIR BZIMAGE INITRAMFS
+# The modular plan's kernel: the same fragments plus modular.config,
+# modules installed (stripped) into $(MODROOT) for the initramfs
+KOBJ_MOD := $(B)/obj-modular
+MODROOT := $(B)/modroot
+MOD_FRAGMENTS := $(FRAGMENTS) rig/config/modular.config
+KMAKE_MOD := $(MAKE) -C $(KSRC) O=$(KOBJ_MOD) LOCALVERSION= CC="ccache gcc" \
+	HOSTCC="ccache gcc" -j$(NPROC)
 
-.PHONY: all help deps prepare config kernel headers selftests tool initramfs bench bench-mainline \
+export TOP B KSRC KOBJ HDR SELFTEST_DIR BZIMAGE INITRAMFS MODROOT
+
+.PHONY: all help deps prepare config kernel modular deb headers selftests tool initramfs bench bench-mainline \
 	test demo shell run export-patches checkpatch clean distclean FORCE
 
 all: kernel initramfs
@@ -50,6 +58,7 @@ help:
 	@echo "make deps            install the Debian packages the rig needs"
 	@echo "make prepare         unpack linux-source-6.12, apply patches/, link the overlay"
 	@echo "make kernel          build bzImage into $(KOBJ) (DEBUG=0: no debug fragment)"
+	@echo "make modular         the modular plan's kernel and modules ($(KOBJ_MOD), $(MODROOT))"
 	@echo "make initramfs       busybox + the static test programs"
 	@echo "make test            every KUnit suite and selftest in every topology"
 	@echo "make test PLAN=name  one plan (rig/vm.py plans lists them)"
@@ -57,6 +66,7 @@ help:
 	@echo "make test ONLY=prog  only that selftest program, in the plans that run it"
 	@echo "make bench           benchmark tables (non-debug kernel)"
 	@echo "make bench-mainline  the same figures on mainline 7.2 and this kernel, side by side"
+	@echo "make deb             linux-image/-headers packages, Debian's config (FLAVOUR=cloud-amd64)"
 	@echo "make demo            the main job"
 	@echo "make shell CPU=q35   boot the machine (CPU=q35 or epyc) with a shell"
 	@echo "make export-patches  turn commits in build/linux into patches/"
@@ -93,6 +103,32 @@ kernel: config
 	$(KMAKE) bzImage
 	@echo "kernel: built $$(cat $(KOBJ)/include/config/kernel.release) -> $(BZIMAGE)"
 
+$(B)/localversion-modular.config: $(B)/localversion.config
+	sed 's/-p2pdmabuf"/-p2pdmabuf-modular"/' $< > $@
+
+$(KOBJ_MOD)/.config: $(MOD_FRAGMENTS) $(B)/localversion-modular.config $(KSRC)/.rig-stamp rig/check-config.sh
+	@mkdir -p $(KOBJ_MOD)
+	$(KMAKE_MOD) -s tinyconfig
+	cd $(KSRC) && scripts/kconfig/merge_config.sh -m -O $(KOBJ_MOD) \
+		$(KOBJ_MOD)/.config $(addprefix $(TOP)/,$(MOD_FRAGMENTS)) \
+		$(B)/localversion-modular.config > $(KOBJ_MOD)/merge.log
+	$(KMAKE_MOD) -s olddefconfig
+	@bash rig/check-config.sh $@ $(MOD_FRAGMENTS) $(B)/localversion-modular.config
+
+# The modular plan's kernel and its modules (only with the debug fragment:
+# the test command's kernel)
+modular: prepare $(KOBJ_MOD)/.config
+	$(KMAKE_MOD) bzImage modules
+	rm -rf $(MODROOT)
+	$(KMAKE_MOD) -s modules_install INSTALL_MOD_PATH=$(MODROOT) INSTALL_MOD_STRIP=1 \
+		DEPMOD=/sbin/depmod
+	@echo "modular: built $$(cat $(KOBJ_MOD)/include/config/kernel.release), $$(find $(MODROOT) -name '*.ko' | wc -l) modules in $(MODROOT)"
+
+# Debian packages from Debian's 6.12 configuration (FLAVOUR=amd64 or
+# cloud-amd64); not part of the test command: hours on two cores
+deb: prepare
+	bash rig/deb.sh
+
 headers: prepare
 	$(MAKE) -C $(KSRC) O=$(B)/hdr-obj -s headers_install INSTALL_HDR_PATH=$(HDR)
 
@@ -101,6 +137,8 @@ selftests: headers
 	$(MAKE) -C $(KSRC)/tools/testing/selftests/vfio OUTPUT=$(SELFTEST_DIR) \
 		KHDR_INCLUDES="-isystem $(HDR)/include" \
 		CC=gcc LDFLAGS=-static -j$(NPROC)
+	for t in tools/testing/selftests/vfio/vfio_modules_*.sh; do \
+		install -m 0755 $$t $(SELFTEST_DIR)/$$(basename $$t .sh); done
 
 tool: headers
 	@mkdir -p $(SELFTEST_DIR)
@@ -112,7 +150,7 @@ tool: headers
 initramfs: selftests tool
 	@bash rig/mkinitramfs.sh
 
-test: kernel initramfs
+test: kernel modular initramfs
 	python3 rig/vm.py test $(if $(PLAN),--plan $(PLAN)) $(if $(ONLY),--only $(ONLY))
 
 bench: kernel initramfs
@@ -140,7 +178,7 @@ $(B):
 	@mkdir -p $@
 
 clean:
-	rm -rf $(B)/obj $(B)/obj-nodebug $(B)/selftests $(B)/vm $(INITRAMFS)
+	rm -rf $(B)/obj $(B)/obj-nodebug $(B)/obj-modular $(MODROOT) $(B)/selftests $(B)/vm $(INITRAMFS)
 
 distclean:
 	rm -rf $(B)

@@ -25,6 +25,13 @@ for f in "$tests"/*; do
 	install -m 0755 "$f" "$root/tests/"
 	n=$((n + 1))
 done
+# The modular plan's modules (make modular), for modprobe
+modroot=${MODROOT:-$top/build/modroot}
+if [ -d "$modroot/lib/modules" ]; then
+	mkdir -p "$root/lib"
+	cp -a "$modroot/lib/modules" "$root/lib/"
+	rm -f "$root"/lib/modules/*/build "$root"/lib/modules/*/source
+fi
 # init's stdin/stdout before devtmpfs is mounted.
 mknod -m 600 "$root/dev/console" c 5 1
 # Same inputs, same bytes: the runner skips plans whose inputs did not

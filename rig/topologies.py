@@ -75,7 +75,7 @@ NVME = ['-drive', 'if=none,id=nvm0,format=raw,file={dir}/nvme.img',
         '-device', 'nvme,serial=p2pdmabuf0,drive=nvm0,cmb_size_mb=16,bus=pcie.0,addr=0x9']
 
 Plan = namedtuple('Plan', 'name cpu cmdline topologies nvme kunit tests kunit_cases '
-                          'kunit_skips host_checks')
+                          'kunit_skips host_checks modular', defaults=(False,))
 
 # Cases each program must report; the runner fails a plan when fewer or
 # more ran.
@@ -93,6 +93,10 @@ MAPFILE_TESTS = {'vfio_iommufd_dmabuf_test': 63}
 # address moves data only untranslated). FUZZ_SECONDS= and FUZZ_SEED= in
 # the environment of "make test" give it another budget or seed.
 FUZZ_TESTS = {'vfio_dmabuf_fuzz': 1}
+# The modular plan's own programs: load every module, and after the
+# selftests unload, reload and use them again
+MODULES_LOAD = {'vfio_modules_load': 8}
+MODULES_RELOAD = {'vfio_modules_reload': 7}
 FUZZ_CMDLINE = ' '.join(f'rig.{word}={os.environ[var]}' for var, word in
                         (('FUZZ_SECONDS', 'fuzz_seconds'), ('FUZZ_SEED', 'fuzz_seed'))
                         if os.environ.get(var))
@@ -127,6 +131,12 @@ PLANS = [
     plan('epyc', 'epyc', cmdline=' '.join(w for w in ('iommu=pt', FUZZ_CMDLINE) if w),
          tests={**DMABUF_TESTS, **MAPFILE_TESTS, **FUZZ_TESTS}, kunit_skips=2,
          host_checks=len(TOPOLOGIES) + 2 + DMABUF_CHECKS_EPYC + FUZZ_CHECKS),
+    # Every subsystem the project touches as a module (build/obj-modular):
+    # modprobe from the initramfs, the export, MAP_FILE and revoke
+    # selftests, then unload, reload and use again.
+    Plan('modular', 'q35', '', list(TOPOLOGIES), False, '',
+         {**MODULES_LOAD, **DMABUF_TESTS, **MAPFILE_TESTS, **MODULES_RELOAD}, 0, 0,
+         DMABUF_CHECKS_Q35 + MAPFILE_CHECKS, True),
 ]
 
 

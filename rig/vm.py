@@ -34,6 +34,9 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get('B', os.path.join(TOP, 'build'))
 BZIMAGE = os.environ.get('BZIMAGE',
                          os.path.join(BUILD, 'obj/arch/x86/boot/bzImage'))
+# The modular plan boots the kernel whose subsystems are modules
+MODULAR_BZIMAGE = os.environ.get('MODULAR_BZIMAGE',
+                                 os.path.join(BUILD, 'obj-modular/arch/x86/boot/bzImage'))
 INITRAMFS = os.environ.get('INITRAMFS', os.path.join(BUILD, 'initramfs.cpio'))
 VMDIR = os.path.join(BUILD, 'vm')
 
@@ -349,7 +352,7 @@ def run_plan(plan, timeout, judge_only=False, kernel=None):
     of its last boot again)."""
     out = Outcome(plan.name)
     rundir = os.path.join(VMDIR, plan.name)
-    kernel = kernel or BZIMAGE
+    kernel = kernel or plan_kernel(plan)
     for f in (kernel, INITRAMFS):
         if not os.path.exists(f):
             out.problem(f'{f} is missing: run "make kernel initramfs"')
@@ -437,12 +440,17 @@ def report(out, verbose=True):
     sys.stdout.flush()
 
 
+def plan_kernel(plan):
+    """The bzImage @plan boots."""
+    return MODULAR_BZIMAGE if plan.modular else BZIMAGE
+
+
 def plan_inputs(plan):
     """Hash of everything a boot of @plan depends on: the kernel, the guest,
     the plan, the rig code and the QEMU binary."""
     h = hashlib.sha256(repr(plan).encode())
     rig = os.path.dirname(os.path.abspath(__file__))
-    for path in (BZIMAGE, INITRAMFS, os.path.join(rig, 'vm.py'),
+    for path in (plan_kernel(plan), INITRAMFS, os.path.join(rig, 'vm.py'),
                  os.path.join(rig, 'topologies.py'), shutil.which('qemu-system-x86_64')):
         with open(path, 'rb') as f:
             h.update(hashlib.sha256(f.read()).digest())

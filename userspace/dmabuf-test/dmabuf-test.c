@@ -29,6 +29,7 @@
 #include <linux/pci_regs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 
 #include "dmabuf-test.h"
 
@@ -104,17 +105,68 @@ static void parse_ranges(const char *arg, uint64_t bar_size, struct slices *sl)
 		die("no ranges given");
 }
 
-/* One line: the errno and what most likely caused it. */
+/*
+ * One line: the errno and what most likely caused it; for an ioctl the
+ * kernel does not have (ENOTTY), only what is missing.
+ */
 void explain(const char *what, int err, const char *cause)
 {
+	if (err == ENOTTY && cause)
+		die("%s", cause);
 	die("%s: %s%s%s", what, strerror(err), cause ? ": " : "", cause ? cause : "");
+}
+
+static const char *release(void)
+{
+	static struct utsname u;
+
+	if (!u.release[0] && uname(&u))
+		return "?";
+	return u.release;
+}
+
+/*
+ * What this kernel lacks of what dmabuf-test needs, in one line, or NULL:
+ * iommufd (/dev/iommu, a misc device that exists once iommufd is loaded)
+ * and VFIO's device cdev (/dev/vfio/devices). Stock Debian 6.12 builds
+ * neither.
+ */
+static const char *missing_support(void)
+{
+	static char why[256];
+	bool iommufd = !access("/dev/iommu", F_OK);
+	bool cdev = !access("/dev/vfio/devices", F_OK) ||
+		    !access("/sys/class/vfio-dev", F_OK);
+
+	if (iommufd && cdev)
+		return NULL;
+	snprintf(why, sizeof(why),
+		 "kernel %s has no %s%s%s (not this project's kernel, or its modules are not loaded: modprobe vfio-pci iommufd)",
+		 release(), iommufd ? "" : "iommufd (/dev/iommu)",
+		 iommufd || cdev ? "" : " and no ",
+		 cdev ? "" : "VFIO device cdev (/dev/vfio/devices)");
+	return why;
+}
+
+/* Stop with the one-line explanation when the kernel cannot do it at all */
+static void need_support(void)
+{
+	const char *why = missing_support();
+
+	if (why)
+		die("%s", why);
 }
 
 const char *export_cause(int err, const char *bdf, int bar)
 {
+	static char why[160];
+
 	switch (err) {
 	case ENOTTY:
-		return "this kernel has no VFIO_DEVICE_FEATURE_DMA_BUF";
+		snprintf(why, sizeof(why),
+			 "kernel %s has no VFIO_DEVICE_FEATURE_DMA_BUF: it is not this project's kernel",
+			 release());
+		return why;
 	case EOPNOTSUPP:
 		return "the device's VFIO driver does not export its BARs (a variant driver?)";
 	case ENODEV:
@@ -135,6 +187,7 @@ int open_device(const char *bdf)
 	char drv[64] = "";
 	int fd;
 
+	need_support();
 	if (pci_driver(bdf, drv, sizeof(drv)) || strcmp(drv, "vfio-pci")) {
 		if (access("/sys/bus/pci/devices", F_OK))
 			die("no PCI sysfs: is /sys mounted?");
@@ -265,6 +318,10 @@ static int cmd_list(int argc, char **argv)
 
 	if (!d)
 		die("no /sys/bus/pci/devices: is sysfs mounted?");
+	if (missing_support())
+		printf("%s\n", missing_support());
+	else
+		printf("kernel %s: iommufd and the VFIO device cdev are there\n", release());
 	while ((e = readdir(d))) {
 		char path[300], drv[64] = "-", line[128];
 		unsigned int vendor = 0, device = 0;
@@ -360,7 +417,7 @@ static void map_buffer(struct ctx *c, bool fixed)
 
 		explain("IOMMU_IOAS_MAP_FILE", err,
 			err == ENODEV ? "the buffer is revoked: memory decode is off, or the device is in reset or low power" :
-			err == ENOTTY ? "this kernel has no IOMMU_IOAS_MAP_FILE" :
+			err == ENOTTY ? "this kernel has no IOMMU_IOAS_MAP_FILE: it is not this project's kernel" :
 			err == EOPNOTSUPP ? "the dma-buf is not a physical range list" :
 			err == EEXIST ? "that IOVA is already mapped" : NULL);
 	}
