@@ -61,3 +61,4 @@ mv "$top"/build/linux-*"$release"*.deb "$top"/build/linux-libc-dev_*p2pdmabuf*.d
 	"$out"/ 2>/dev/null || true
 echo "deb: built in $(( $(date +%s) - start )) s:"
 ls -l "$out"/*.deb
+bash "$top/rig/deb-check.sh" "$out"
