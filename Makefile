@@ -156,11 +156,14 @@ test: kernel modular initramfs
 bench: kernel initramfs
 	python3 rig/vm.py bench
 
-# Mainline 7.2 (Debian's newer suite's linux-source-7.2) and this
-# project's non-debug kernel booted in turn, the same benchmark on both
+# Mainline 7.2 (Debian's newer suite's linux-source-7.2), this project's
+# non-debug kernel and stock 6.12 (the base paths) booted in turn, the
+# same benchmark on each
 bench-mainline: kernel initramfs
 	bash rig/mainline.sh > $(B)/mainline.path
-	python3 rig/vm.py bench-mainline --mainline $$(tail -1 $(B)/mainline.path)
+	bash rig/stock.sh > $(B)/stock.path
+	python3 rig/vm.py bench-mainline --mainline $$(tail -1 $(B)/mainline.path) \
+		--stock $$(tail -1 $(B)/stock.path)
 
 demo: kernel initramfs
 	python3 rig/vm.py demo

@@ -293,7 +293,8 @@ def parse_compare(path):
     for line in open(path, errors='replace'):
         if line.startswith('# kernel: '):
             release = line[len('# kernel: '):].strip()
-        if not line.startswith('# compare: ') or line.startswith('# compare: done'):
+        if (not line.startswith('# compare: ') or line.startswith('# compare: done') or
+                line.startswith('# compare: #')):
             continue
         key, val, unit, what = (line[len('# compare: '):].rstrip('\n').split(' ', 3) +
                                 ['', '', ''])[:4]
@@ -330,15 +331,19 @@ def bench_mainline(run_plan, timeout, kernels, rounds=2):
         return min(vals) if vals else None
 
     proj, main = kernels[0][0], kernels[1][0]
+    stock = kernels[2][0] if len(kernels) > 2 else None
     print()
     print(f'Side by side, {time.strftime("%Y-%m-%d")}: {releases.get(main, "?")} ({main}) and '
-          f'{releases.get(proj, "?")} ({proj}), the same dmabuf-test compare on the same '
+          f'{releases.get(proj, "?")} ({proj})'
+          + (f', and {releases.get(stock, "?")} ({stock}: the base without this project, '
+             'for the paths it has)' if stock else '') +
+          ', the same dmabuf-test compare on the same '
           f'QEMU machine (TCG, EPYC, 16 GiB ivshmem BAR), boots alternating, '
           f'the lower of {rounds} rounds (a time: the lowest of 5 medians of 21 calls; '
           f'memory: per export, averaged over 4096 exports)')
     print()
-    print(f'| path | {main} | {proj} | ratio |')
-    print('| --- | ---: | ---: | ---: |')
+    print(f'| path | {main} | {proj} | ratio |' + (f' {stock} |' if stock else ''))
+    print('| --- | ---: | ---: | ---: |' + (' ---: |' if stock else ''))
     spreads = []
     for key in COMPARE_ROWS:
         what = unit = None
@@ -351,8 +356,12 @@ def bench_mainline(run_plan, timeout, kernels, rounds=2):
         m, pv = med(main, key), med(proj, key)
         fmt = (lambda v: f'{v:.0f} {unit}') if unit == 'B' else (lambda v: f'{v:.1f} {unit}')
         ratio = f'{pv / m:.2f}' if m and pv is not None else '-'
+        extra = ''
+        if stock:
+            sv = med(stock, key)
+            extra = f' {fmt(sv) if sv is not None else "-"} |'
         print(f'| {what} | {fmt(m) if m is not None else "-"} | '
-              f'{fmt(pv) if pv is not None else "-"} | {ratio} |')
+              f'{fmt(pv) if pv is not None else "-"} | {ratio} |{extra}')
         vals = [rw[key][0] for rw in runs[proj] if key in rw and rw[key][0]]
         if len(vals) >= 2 and unit != 'B':
             spreads.append(abs(vals[0] / vals[1] - 1))

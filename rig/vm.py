@@ -567,9 +567,10 @@ def cmd_bench(args):
 
 
 def cmd_bench_mainline(args):
-    return topologies.bench_mainline(run_plan, args.timeout,
-                                     [('project', BZIMAGE), ('mainline', args.mainline)],
-                                     args.rounds)
+    kernels = [('project', BZIMAGE), ('mainline', args.mainline)]
+    if args.stock:
+        kernels.append(('stock-6.12', args.stock))
+    return topologies.bench_mainline(run_plan, args.timeout, kernels, args.rounds)
 
 
 def main():
@@ -598,6 +599,7 @@ def main():
     m = sub.add_parser('bench-mainline',
                        help='the side-by-side benchmark against a mainline bzImage')
     m.add_argument('--mainline', required=True, help="mainline's bzImage")
+    m.add_argument('--stock', help="stock 6.12's bzImage (the base paths only)")
     m.add_argument('--rounds', type=int, default=2)
     m.set_defaults(func=cmd_bench_mainline)
     args = ap.parse_args()

@@ -453,6 +453,22 @@ static void revoke_rows(struct ctx *c)
 	free(f);
 }
 
+/* Whether VFIO_DEVICE_FEATURE_DMA_BUF exists here (PROBE) */
+static bool can_export(struct ctx *c)
+{
+	struct vfio_device_feature f = {
+		.argsz = sizeof(f),
+		.flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+			 VFIO_DEVICE_FEATURE_DMA_BUF,
+	};
+
+	if (!ioctl(c->dev, VFIO_DEVICE_FEATURE, &f))
+		return true;
+	printf("compare: # no VFIO_DEVICE_FEATURE_DMA_BUF here (%s): base-kernel rows only\n",
+	       strerror(errno));
+	return false;
+}
+
 int cmd_compare(struct ctx *c, const char *engine, const char *large)
 {
 	long bar_size = pci_resource_size(c->bdf, c->bar);
@@ -469,6 +485,16 @@ int cmd_compare(struct ctx *c, const char *engine, const char *large)
 		die("%s: cannot turn memory decode on", c->bdf);
 	if (setrlimit(RLIMIT_NOFILE, &(struct rlimit){ SLAB_EXPORTS + 64, SLAB_EXPORTS + 64 }))
 		die("RLIMIT_NOFILE: %s", strerror(errno));
+	/*
+	 * A kernel without the export (stock 6.12) still gives the rows of
+	 * the base kernel's own paths: the system heap and IOAS_MAP
+	 */
+	if (!can_export(c)) {
+		heap_rows();
+		memfd_rows(c);
+		printf("compare: done\n");
+		return 0;
+	}
 	export_rows(c, bar_size);
 	heap_rows();
 	slab_rows(c, bar_size);
