@@ -418,11 +418,9 @@ static void dmabuf_map_rows(struct ctx *c, const char *large)
 /* Memory decode off with @n one-page areas of one buffer mapped */
 static void revoke_rows(struct ctx *c)
 {
-	const uint64_t iova = 1ULL << 30;
-	const unsigned int n = 64;
 	struct vfio_device_feature *f = export_req(c->bar, 1, 0, false);
 	double tr[REPS], ts[REPS], br = -1, bs = -1;
-	unsigned int i, r, b;
+	unsigned int r, b;
 	uint16_t cmd;
 
 	((struct vfio_device_feature_dma_buf *)f->data)->dma_ranges[0].length = PAGE;
@@ -431,18 +429,8 @@ static void revoke_rows(struct ctx *c)
 	for (b = 0; b < BLOCKS; b++) {
 		for (r = 0; r < REPS; r++) {
 			int fd = export_fd(c->dev, f);
-			double t0;
 
-			for (i = 0; i < n; i++)
-				if (map_file(c, c->ioas, fd, 0, PAGE, iova + i * PAGE))
-					die("MAP_FILE of area %u failed", i);
-			t0 = now_us();
-			vfio_cfg_write16(c->dev, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
-			tr[r] = now_us() - t0;
-			t0 = now_us();
-			vfio_cfg_write16(c->dev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
-			ts[r] = now_us() - t0;
-			iommufd_unmap(c->iommufd, c->ioas, iova, n * PAGE);
+			time_revoke(c, fd, 64, cmd, &tr[r], &ts[r]);
 			close(fd);
 		}
 		keep_best(&br, tr, REPS);

@@ -58,6 +58,8 @@ int cmd_measure(struct ctx *c, const struct measure_opts *o);
 double now_us(void);
 double median(double *v, int n);
 void settle(void);
+void time_revoke(struct ctx *c, int fd, unsigned int n, uint16_t cmd, double *tr,
+		 double *ts);
 int cmd_memory(int argc, char **argv, int bar);
 
 /* compare.c */

@@ -311,12 +311,35 @@ static void measure_map(struct ctx *c, uint64_t bar_size, const struct measure_o
 	}
 }
 
+/*
+ * Map @n one-page areas of buffer @fd at IOVA 1 GiB, time memory decode
+ * off (the revoke, *tr) and on again (the restore, *ts), then unmap;
+ * @cmd is the command register with decode on.
+ */
+void time_revoke(struct ctx *c, int fd, unsigned int n, uint16_t cmd, double *tr,
+		 double *ts)
+{
+	const uint64_t iova = 1ULL << 30;
+	unsigned int i;
+	double t0;
+
+	for (i = 0; i < n; i++)
+		if (map_file(c->iommufd, c->ioas, fd, PAGE, iova + i * PAGE))
+			die("MAP_FILE of area %u failed", i);
+	t0 = now_us();
+	vfio_cfg_write16(c->dev, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+	*tr = now_us() - t0;
+	t0 = now_us();
+	vfio_cfg_write16(c->dev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
+	*ts = now_us() - t0;
+	iommufd_unmap(c->iommufd, c->ioas, iova, n * PAGE);
+}
+
 /* Revoke (memory decode off) with 1 to 64 iommufd areas of one buffer */
 static void measure_revoke(struct ctx *c)
 {
 	static const unsigned int counts[] = { 1, 2, 4, 8, 16, 32, 64 };
-	uint64_t iova = 1ULL << 30;
-	unsigned int k, i, r;
+	unsigned int k, r;
 	uint16_t cmd;
 
 	if (vfio_cfg_read16(c->dev, PCI_COMMAND, &cmd))
@@ -332,19 +355,8 @@ static void measure_revoke(struct ctx *c)
 
 		sl.r[0].length = PAGE;
 		for (r = 0; r < REPS; r++) {
-			double t0;
-
 			fd = export_or_die(c->bdf, c->dev, c->bar, &sl, O_RDWR);
-			for (i = 0; i < n; i++)
-				if (map_file(c->iommufd, c->ioas, fd, PAGE, iova + i * PAGE))
-					die("MAP_FILE of area %u failed", i);
-			t0 = now_us();
-			vfio_cfg_write16(c->dev, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
-			tr[r] = now_us() - t0;
-			t0 = now_us();
-			vfio_cfg_write16(c->dev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
-			ts[r] = now_us() - t0;
-			iommufd_unmap(c->iommufd, c->ioas, iova, n * PAGE);
+			time_revoke(c, fd, n, cmd, &tr[r], &ts[r]);
 			close(fd);
 		}
 		printf("| %u | %.1f | %.2f | %.1f |\n", n, median(tr, REPS),
