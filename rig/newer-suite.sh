@@ -49,6 +49,7 @@ apt_opts=(
 		-o Dir::Cache="$root/cache" \
 		-o APT::Architecture=amd64 \
 		-o APT::Get::AllowUnauthenticated=false \
+		-o APT::Sandbox::User=root \
 		-o Debug::NoLocking=1)
 apt_p() { apt-get -q "${apt_opts[@]}" "$@"; }
 apt_c() { apt-cache "${apt_opts[@]}" "$@"; }
