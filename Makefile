@@ -145,7 +145,7 @@ tool: headers
 	$(MAKE) -C userspace/dmabuf-test OUT=$(SELFTEST_DIR) HDR=$(HDR)/include
 	install -m 0755 userspace/dmabuf-test/dmabuf_demo.sh $(SELFTEST_DIR)/dmabuf_demo
 	install -m 0755 userspace/dmabuf-test/dmabuf_bench.sh $(SELFTEST_DIR)/dmabuf_bench
-	install -m 0755 userspace/dmabuf-test/dmabuf_compare.sh $(SELFTEST_DIR)/dmabuf_compare
+	install -m 0755 userspace/dmabuf-test/dmabuf_bench.sh $(SELFTEST_DIR)/dmabuf_compare
 
 initramfs: selftests tool
 	@bash rig/mkinitramfs.sh
