@@ -83,8 +83,9 @@ SELFTESTS = {'vfio_iommufd_baseline_test': 12, 'vfio_type1_p2p_test': 2,
              'p2pmem_nvme_cmb_test': 3}
 DMABUF_TESTS = {'vfio_dmabuf_test': 100}
 # Fault injection (fail-nth) on every allocation of the dma-buf ioctls:
-# 2 exports, 7 iommufd cases, 2 importer ioctls in 2 import modes.
-FAILNTH_TESTS = {'vfio_dmabuf_fail_nth': 13}
+# 2 exports, 7 iommufd cases, 2 importer ioctls in 2 import modes, and
+# the RDMA registration.
+FAILNTH_TESTS = {'vfio_dmabuf_fail_nth': 14}
 # iommufd attaches VFIO devices to its own paging domains whatever the
 # default domain type, so MAP_FILE tests the same on either plan: it runs
 # on epyc, whose boot is shorter, to balance the two (TCG, two cores).
@@ -93,9 +94,18 @@ MAPFILE_TESTS = {'vfio_iommufd_dmabuf_test': 63}
 # address moves data only untranslated). FUZZ_SECONDS= and FUZZ_SEED= in
 # the environment of "make test" give it another budget or seed.
 FUZZ_TESTS = {'vfio_dmabuf_fuzz': 1}
+# RDMA memory registration of the exporter's dma-bufs on the edu_rdma
+# test device: 8 cases per pair, 3 argument cases, the pinned importer.
+RDMA_TESTS = {'vfio_rdma_dmabuf_test': 8 * len(TOPOLOGIES) + 4}
+# Its host checks: where data moves (epyc), 7 per pair (the bytes written,
+# the bytes that stayed after each revoke, a dynamic MR's after its
+# restore); on q35 only the switch pair registers, and its 3 revoke and
+# its dynamic case check the bytes that stayed.
+RDMA_CHECKS_EPYC = 7 * len(TOPOLOGIES)
+RDMA_CHECKS_Q35 = 4
 # The modular plan's own programs: load every module, and after the
 # selftests unload, reload and use them again
-MODULES_LOAD = {'vfio_modules_load': 8}
+MODULES_LOAD = {'vfio_modules_load': 9}
 MODULES_RELOAD = {'vfio_modules_reload': 7}
 FUZZ_CMDLINE = ' '.join(f'rig.{word}={os.environ[var]}' for var, word in
                         (('FUZZ_SECONDS', 'fuzz_seconds'), ('FUZZ_SEED', 'fuzz_seed'))
@@ -125,18 +135,20 @@ def plan(name, cpu, cmdline='', tests=None, kunit_skips=0, nvme=False,
 
 PLANS = [
     # Translated DMA: the bus-address case has no path and skips.
-    plan('q35', 'q35', tests={**SELFTESTS, **DMABUF_TESTS, **FAILNTH_TESTS}, nvme=True,
-         kunit_skips=1, host_checks=2 + len(TOPOLOGIES) + 1 + DMABUF_CHECKS_Q35),
+    plan('q35', 'q35', tests={**SELFTESTS, **DMABUF_TESTS, **RDMA_TESTS, **FAILNTH_TESTS},
+         nvme=True, kunit_skips=1,
+         host_checks=2 + len(TOPOLOGIES) + 1 + DMABUF_CHECKS_Q35 + RDMA_CHECKS_Q35),
     # Untranslated DMA: the IOMMU translation and bounce cases skip.
     plan('epyc', 'epyc', cmdline=' '.join(w for w in ('iommu=pt', FUZZ_CMDLINE) if w),
-         tests={**DMABUF_TESTS, **MAPFILE_TESTS, **FUZZ_TESTS}, kunit_skips=2,
-         host_checks=len(TOPOLOGIES) + 2 + DMABUF_CHECKS_EPYC + FUZZ_CHECKS),
+         tests={**DMABUF_TESTS, **MAPFILE_TESTS, **RDMA_TESTS, **FUZZ_TESTS}, kunit_skips=2,
+         host_checks=len(TOPOLOGIES) + 2 + DMABUF_CHECKS_EPYC + RDMA_CHECKS_EPYC +
+         FUZZ_CHECKS),
     # Every subsystem the project touches as a module (build/obj-modular):
     # modprobe from the initramfs, the export, MAP_FILE and revoke
     # selftests, then unload, reload and use again.
     Plan('modular', 'q35', '', list(TOPOLOGIES), False, '',
-         {**MODULES_LOAD, **DMABUF_TESTS, **MAPFILE_TESTS, **MODULES_RELOAD}, 0, 0,
-         DMABUF_CHECKS_Q35 + MAPFILE_CHECKS, True),
+         {**MODULES_LOAD, **DMABUF_TESTS, **MAPFILE_TESTS, **RDMA_TESTS, **MODULES_RELOAD},
+         0, 0, DMABUF_CHECKS_Q35 + MAPFILE_CHECKS + RDMA_CHECKS_Q35, True),
 ]
 
 

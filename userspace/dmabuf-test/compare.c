@@ -59,8 +59,8 @@ static void missing(const char *key, const char *unit, const char *what, int err
 }
 
 /* A request for @n one-page ranges; descending order with @reverse */
-static struct vfio_device_feature *export_req(int bar, uint32_t n, uint64_t stride,
-					      bool reverse)
+struct vfio_device_feature *export_req(int bar, uint32_t n, uint64_t stride,
+				       bool reverse)
 {
 	size_t len = sizeof(struct vfio_device_feature) +
 		     sizeof(struct vfio_device_feature_dma_buf) +
@@ -84,7 +84,7 @@ static struct vfio_device_feature *export_req(int bar, uint32_t n, uint64_t stri
 	return f;
 }
 
-static int export_fd(int dev, struct vfio_device_feature *f)
+int export_fd(int dev, struct vfio_device_feature *f)
 {
 	int fd = ioctl(dev, VFIO_DEVICE_FEATURE, f);
 
@@ -194,7 +194,7 @@ static void heap_rows(void)
 }
 
 /* Bytes the page allocator has free, from /proc/meminfo */
-static long long mem_free(void)
+long long mem_free(void)
 {
 	char line[256];
 	long long kb = -1;
@@ -214,7 +214,7 @@ static long long mem_free(void)
  * file of SLUB's sysfs), so that /proc/slabinfo counts exactly the
  * objects in use and MemFree sees the pages of freed slabs again.
  */
-static void shrink_all(void)
+void shrink_all(void)
 {
 	DIR *d = opendir("/sys/kernel/slab");
 	struct dirent *e;
@@ -238,7 +238,7 @@ static void shrink_all(void)
 }
 
 /* Bytes of slab objects in use, from /proc/slabinfo */
-static long long slab_bytes(void)
+long long slab_bytes(void)
 {
 	char line[512], name[64];
 	long active, num, objsize;
@@ -255,7 +255,7 @@ static long long slab_bytes(void)
 }
 
 /* After a shrink of every cache: slab bytes in use and MemFree */
-static void snapshot(long long *slab, long long *mem)
+void snapshot(long long *slab, long long *mem)
 {
 	shrink_all();
 	*slab = slab_bytes();

@@ -31,6 +31,8 @@
 #include <sys/mman.h>
 #include <sys/utsname.h>
 
+#include <misc/edu_rdma.h>
+
 #include "dmabuf-test.h"
 
 static const char *prog = "dmabuf-test";
@@ -297,6 +299,12 @@ static void usage(const char *cmd)
 		       "  A path the running kernel lacks prints \"-\" and the errno.\n\n", prog);
 	if (!cmd || !strcmp(cmd, "memory"))
 		printf("%s memory BAR BDF...\n  Kernel memory one export costs, for the BAR of each device named (bound to\n  vfio-pci), next to what ZONE_DEVICE struct pages for that BAR cost: measured\n  with pci_p2pdma_add_resource() on a test kernel with CONFIG_P2PDMA_MEM_COST\n  (the pages then stay until the device is unbound), computed otherwise.\n\n", prog);
+	if (!cmd || !strcmp(cmd, "rdma"))
+		printf("%s rdma BDF BAR RANGES --importer EDU_BDF [--len N] [--seed N]\n"
+		       "  Register the buffer as an RDMA memory region on the edu_rdma test device\n"
+		       "  carried by QEMU's edu device EDU_BDF (bound to edu_dma), through uverbs as\n"
+		       "  ibv_reg_dmabuf_mr() does; have the device RDMA-write a pattern at the start\n"
+		       "  of each slice and read it back (at most 16 KiB each); check the BAR.\n\n", prog);
 	if (!cmd || !strcmp(cmd, "copy"))
 		printf("%s copy BDF BAR RANGES --engine EDU_BDF [--len N] [--seed N]\n  Map the buffer and a page of RAM for QEMU's edu device (bound to vfio-pci) and\n  have its DMA engine copy a pattern RAM -> buffer -> RAM (at most 2048 bytes\n  per slice); check what arrived, through the BAR and in RAM.\n  --rig-check FILE: also print RIG-CHECK lines for the test rig's host-side check\n  of the ivshmem backing file FILE.\n\n", prog);
 }
@@ -533,7 +541,7 @@ int main(int argc, char **argv)
 		{ "rig-check", required_argument, NULL, 'R' },
 		{}
 	};
-	uint32_t open_flags = O_RDWR, len = 2048, seed = 1;
+	uint32_t open_flags = O_RDWR, len = 2048, seed = 1, rdma_len = 4096;
 	const char *cmd, *engine = NULL;
 	struct measure_opts mo = {};
 	struct ctx c = { .iova = 0 };
@@ -577,9 +585,15 @@ int main(int argc, char **argv)
 			mo.large[mo.nr_large++] = optarg;
 			break;
 		case 'l':
-			if (parse_size(optarg, &v) || !v || v > EDU_BUF_MAX)
-				die("--len %s: 1 to %d bytes", optarg, EDU_BUF_MAX);
-			len = v;
+			/* rdma moves up to EDU_RDMA_MAX_XFER, copy EDU_BUF_MAX */
+			if (parse_size(optarg, &v) || !v ||
+			    v > (strcmp(cmd, "rdma") ? EDU_BUF_MAX : EDU_RDMA_MAX_XFER))
+				die("--len %s: 1 to %d bytes", optarg,
+				    strcmp(cmd, "rdma") ? EDU_BUF_MAX : EDU_RDMA_MAX_XFER);
+			if (!strcmp(cmd, "rdma"))
+				rdma_len = v;
+			else
+				len = v;
 			break;
 		case 's':
 			seed = strtoul(optarg, NULL, 0);
@@ -620,7 +634,8 @@ int main(int argc, char **argv)
 		mo.engine = engine;
 		return cmd_measure(&c, &mo);
 	}
-	if (strcmp(cmd, "export") && strcmp(cmd, "map") && strcmp(cmd, "copy")) {
+	if (strcmp(cmd, "export") && strcmp(cmd, "map") && strcmp(cmd, "copy") &&
+	    strcmp(cmd, "rdma")) {
 		fprintf(stderr, "%s: unknown command '%s'\n\n", prog, cmd);
 		usage(NULL);
 		return 2;
@@ -635,6 +650,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	describe(c.buf, c.bdf, c.bar, &c.sl);
+	if (!strcmp(cmd, "rdma"))
+		return cmd_rdma(&c, mo.importer, rdma_len ? rdma_len : len,
+				seed, rig_file);
 	if (!strcmp(cmd, "copy") && !fixed) {
 		c.iova = 0x1000000;	/* edu reaches 28 bits by default */
 		fixed = true;

@@ -6,6 +6,7 @@
 #ifndef DMABUF_TEST_H
 #define DMABUF_TEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vfio_util.h"
@@ -62,7 +63,29 @@ void time_revoke(struct ctx *c, int fd, unsigned int n, uint16_t cmd, double *tr
 		 double *ts);
 int cmd_memory(int argc, char **argv, int bar);
 
+/* rdma.c: @rig_file, if not NULL, gets RIG-CHECK lines */
+int cmd_rdma(struct ctx *c, const char *importer, uint32_t len, uint32_t seed,
+	     const char *rig_file);
+
+/* rdma.c: the RDMA registration tables of measure (--importer) */
+void measure_rdma(struct ctx *c, const char *importer,
+		  const char *const *large, int nr_large);
+
 /* compare.c */
 int cmd_compare(struct ctx *c, const char *engine, const char *large);
+/*
+ * VFIO_DEVICE_FEATURE_DMA_BUF of @n one-page ranges of BAR @bar, @stride
+ * bytes apart (in reverse order when @reverse), and the export itself
+ */
+struct vfio_device_feature *export_req(int bar, uint32_t n, uint64_t stride,
+				       bool reverse);
+int export_fd(int dev, struct vfio_device_feature *f);
+/* Memory as the benchmarks count it: MemFree, slab bytes in use (after
+ * shrink_all() flushed every cache), and both at once after a shrink
+ */
+long long mem_free(void);
+void shrink_all(void);
+long long slab_bytes(void);
+void snapshot(long long *slab, long long *mem);
 
 #endif

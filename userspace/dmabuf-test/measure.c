@@ -763,8 +763,10 @@ int cmd_measure(struct ctx *c, const struct measure_opts *o)
 	measure_export(c, bar_size);
 	measure_map(c, bar_size, o);
 	measure_revoke(c);
-	if (o->importer)
+	if (o->importer) {
 		measure_revoke_importers(c, o->importer);
+		measure_rdma(c, o->importer, o->large, o->nr_large);
+	}
 
 	/* The type1 column needs the devices back from iommufd */
 	if (o->engine)

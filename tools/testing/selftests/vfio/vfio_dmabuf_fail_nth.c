@@ -37,9 +37,11 @@
  * dma-buf area, IOMMU_IOAS_UNMAP of a range holding dma-buf areas, the
  * revoke that turning memory decode off through the VFIO config region
  * triggers (it must unmap everything whatever fails: a later MAP_FILE of
- * the buffer gets ENODEV, and decode back on restores it), and the edu_dma
+ * the buffer gets ENODEV, and decode back on restores it), the edu_dma
  * test importer's EDU_DMA_IMPORT and EDU_DMA_MAP, with the range list and
- * with the exporter's sg_table.
+ * with the exporter's sg_table, and an RDMA memory registration of the
+ * buffer (uverbs' REG_DMABUF_MR on the edu_rdma test device: the uverbs
+ * object, the umem's attachment, pin and mapping, the MR's table).
  *
  * The machine's switch pair is used (ivshmem exports slices of its BAR2,
  * edu imports): the PCI core allows P2P between the two on every plan, so
@@ -60,12 +62,15 @@
 #include <unistd.h>
 #include <linux/pci_regs.h>
 #include <misc/edu_dma.h>
+#include <misc/edu_rdma.h>
+#include <rdma/ib_user_ioctl_verbs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "../kselftest_harness.h"
+#include "rdma_util.h"
 #include "vfio_util.h"
 
 #define PG		0x1000ULL
@@ -147,6 +152,11 @@ struct fx {
 	struct edu_dma_import import;
 	struct edu_dma_map map;
 	struct edu_dma_range ranges[8];
+	int rdma_ctl;		/* /dev/edu_rdma (EDU_IMPORTER) */
+	char ibdev[32];
+	struct rdma_ctx rdma;
+	bool rdma_open;
+	uint32_t mr_handle, lkey, rkey;
 };
 
 /* One ioctl swept with fail-nth */
@@ -393,6 +403,7 @@ static void fx_init(struct fx *f)
 	f->imp = -1;
 	f->memfd = -1;
 	f->map_fd = -1;
+	f->rdma_ctl = -1;
 }
 
 static void __attribute__((constructor)) save_drivers(void)
@@ -492,6 +503,10 @@ static void fx_teardown(struct fx *f)
 {
 	if (f->nth >= 0)
 		close(f->nth);
+	if (f->rdma_open)
+		rdma_close(&f->rdma);
+	if (f->rdma_ctl >= 0)
+		close(f->rdma_ctl);
 	if (f->imp >= 0)
 		close(f->imp);
 	if (f->memfd >= 0)
@@ -1244,6 +1259,105 @@ TEST_F_TIMEOUT(importer, map, CASE_TIMEOUT)
 	set_decode(_metadata, f, true);
 	ASSERT_EQ(0, call_imp_map(f));
 	ASSERT_EQ(0, ioctl(f->imp, EDU_DMA_RELEASE));
+	buf_expect(_metadata, f, 0, 0);
+}
+
+/* ---- RDMA memory registration ---- */
+
+/* MRs registered on the edu_rdma device */
+static uint32_t rdma_mrs(struct fx *f)
+{
+	struct edu_rdma_mr_query q = { .lkey = 0 };
+
+	edu_rdma_mr_query(f->rdma_ctl, &q);
+	return q.nr_mrs;
+}
+
+static long call_reg_mr(struct fx *f)
+{
+	return rdma_reg_dmabuf_mr(&f->rdma, PG, 2 * PG, 1ULL << 40 | PG,
+				  f->buf, IB_UVERBS_ACCESS_LOCAL_WRITE,
+				  &f->mr_handle, &f->lkey, &f->rkey);
+}
+
+static void done_reg_mr(struct __test_metadata *_metadata, struct fx *f,
+			long ret)
+{
+	struct edu_rdma_mr_query q = { .lkey = f->lkey };
+
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, edu_rdma_mr_query(f->rdma_ctl, &q));
+	ASSERT_EQ(0, q.revoked);
+	ASSERT_EQ(2, q.nr_blocks);
+	ASSERT_EQ(1, q.nr_mrs);
+	buf_expect(_metadata, f, 1, 1);
+	ASSERT_EQ(0, rdma_dereg_mr(&f->rdma, f->mr_handle));
+	ASSERT_EQ(0, rdma_mrs(f));
+	buf_expect(_metadata, f, 0, 0);
+}
+
+/* No MR, no reference or attachment of the buffer */
+static void clean_reg_mr(struct __test_metadata *_metadata, struct fx *f)
+{
+	ASSERT_EQ(0, rdma_mrs(f));
+	buf_expect(_metadata, f, 0, 0);
+}
+
+static const struct nth_op op_reg_mr = {
+	.name = "REG_DMABUF_MR on edu_rdma",
+	.call = call_reg_mr,
+	.done = done_reg_mr,
+	.clean = clean_reg_mr,
+};
+
+/* ivshmem exports, edu carries the edu_rdma device */
+FIXTURE(umem) {
+	struct fx f;
+};
+
+FIXTURE_SETUP(umem)
+{
+	struct fx *f = &self->f;
+	int ret;
+
+	fx_setup(_metadata, f, EDU_IMPORTER);
+	ret = edu_rdma_create_flags(&f->rdma_ctl, pci_bdf_id(f->edu_bdf), 0,
+				    f->ibdev, sizeof(f->ibdev));
+	ASSERT_EQ(0, ret) TH_LOG("EDU_RDMA_CREATE: %s", strerror(-ret));
+	ret = rdma_open(&f->rdma, f->ibdev);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", f->ibdev, strerror(-ret));
+	f->rdma_open = true;
+	ASSERT_EQ(0, dmabuf_info(f->buf_ino, &f->base));
+}
+
+FIXTURE_TEARDOWN(umem)
+{
+	fx_teardown(&self->f);
+}
+
+TEST_F_TIMEOUT(umem, reg_dmabuf_mr, CASE_TIMEOUT)
+{
+	struct fx *f = &self->f;
+	struct edu_rdma_mr_query q;
+	uint32_t revokes;
+
+	sweep(_metadata, f, &op_reg_mr);
+
+	/*
+	 * No use of the buffer leaked: registered once more, a revoke runs
+	 * the MR's revoke callback and returns.
+	 */
+	ASSERT_EQ(0, call_reg_mr(f));
+	memset(&q, 0, sizeof(q));
+	q.lkey = f->lkey;
+	ASSERT_EQ(0, edu_rdma_mr_query(f->rdma_ctl, &q));
+	revokes = q.revokes;
+	set_decode(_metadata, f, false);
+	ASSERT_EQ(0, edu_rdma_mr_query(f->rdma_ctl, &q));
+	ASSERT_EQ(1, q.revoked);
+	ASSERT_EQ(revokes + 1, q.revokes);
+	set_decode(_metadata, f, true);
+	ASSERT_EQ(0, rdma_dereg_mr(&f->rdma, f->mr_handle));
 	buf_expect(_metadata, f, 0, 0);
 }
 

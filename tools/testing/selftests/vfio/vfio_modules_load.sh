@@ -5,9 +5,9 @@
 # code is in with modprobe, from the initramfs's /lib/modules, the way a
 # distribution kernel loads them. depmod's modules.dep gives the order
 # (vfio-pci pulls in vfio-pci-core, vfio and iommufd) and the kernel
-# checks the symbol namespaces (DMA_BUF, IOMMUFD, IOMMUFD_VFIO). Each
-# module must load, appear in /sys/module, and leave the kernel
-# untainted.
+# checks the symbol namespaces (DMA_BUF, IOMMUFD, IOMMUFD_VFIO); edu_rdma
+# pulls in ib_uverbs and ib_core. Each module must load, appear in
+# /sys/module, and leave the kernel untainted.
 set -u
 n=0
 fail=0
@@ -15,7 +15,7 @@ ok() { n=$((n + 1)); echo "ok $n $*"; }
 nok() { n=$((n + 1)); echo "not ok $n $*"; fail=1; }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 rel=$(uname -r)
 if [ -s /lib/modules/$rel/modules.dep ]; then
 	ok "modules.dep for $rel"
@@ -46,6 +46,8 @@ load vfio_iommu_type1
 load edu_dma
 load edu_dma_import
 load vfio_pci_test_variant
+# the RDMA test device brings in the RDMA core and uverbs
+load edu_rdma ib_uverbs ib_core
 
 # edu_dma.dma_bits=40 on the kernel command line reaches the module, as
 # it reaches a built-in driver

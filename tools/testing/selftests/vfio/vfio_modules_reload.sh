@@ -14,7 +14,7 @@ ok() { n=$((n + 1)); echo "ok $n $*"; }
 nok() { n=$((n + 1)); echo "not ok $n $*"; fail=1; }
 iv=0000:00:03.0
 edu=0000:00:04.0
-mods="vfio_pci_test_variant edu_dma_import edu_dma vfio_iommu_type1 vfio_pci vfio_pci_core vfio iommufd"
+mods="edu_rdma ib_uverbs ib_core vfio_pci_test_variant edu_dma_import edu_dma vfio_iommu_type1 vfio_pci vfio_pci_core vfio iommufd"
 
 bind() {
 	[ -e /sys/bus/pci/devices/$1/driver ] &&
