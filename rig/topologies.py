@@ -97,12 +97,13 @@ FUZZ_TESTS = {'vfio_dmabuf_fuzz': 1}
 # RDMA memory registration of the exporter's dma-bufs on the edu_rdma
 # test device: 8 cases per pair, 3 argument cases, the pinned importer.
 RDMA_TESTS = {'vfio_rdma_dmabuf_test': 8 * len(TOPOLOGIES) + 4}
-# Its host checks: where data moves (epyc), 7 per pair (the bytes written,
-# the bytes that stayed after each revoke, a dynamic MR's after its
-# restore); on q35 only the switch pair registers, and its 3 revoke and
-# its dynamic case check the bytes that stayed.
-RDMA_CHECKS_EPYC = 7 * len(TOPOLOGIES)
-RDMA_CHECKS_Q35 = 4
+# Its host checks: where data moves (epyc), 8 per pair (the bytes
+# written, the bytes that stayed after each revoke, a dynamic MR's after
+# its restore and next to its refused write). On q35 only the switch pair
+# registers: its 3 revoke and 2 dynamic checks; every pair checks the page
+# next to the dynamic MR's refused write.
+RDMA_CHECKS_EPYC = 8 * len(TOPOLOGIES)
+RDMA_CHECKS_Q35 = 4 + len(TOPOLOGIES)
 # The modular plan's own programs: load every module, and after the
 # selftests unload, reload and use them again
 MODULES_LOAD = {'vfio_modules_load': 9}

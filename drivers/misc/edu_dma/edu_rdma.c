@@ -10,13 +10,14 @@
  * kernel's ULPs (it is no kverbs provider) and the CM and MAD layers (its
  * port has no IB, RoCE or iWARP capability) leave it alone.
  *
- * A dma-buf MR is registered like a pinned hardware MR: the umem comes from
- * ib_umem_dmabuf_get_pinned_revocable_and_lock(), the MR's translation
- * table (its DMA blocks, as an HCA's MTT) is built once at registration,
- * and the revoke callback invalidates it for good, as irdma does with its
- * STag. A device created with EDU_RDMA_CREATE_DYNAMIC registers dynamic
- * MRs instead (ib_umem_dmabuf_get(), as mlx5 does): move_notify drops the
- * table and the mapping, and the next transfer maps again. EDU_RDMA_XFER then plays the HCA: edu's DMA engine moves bytes
+ * A dma-buf MR is registered like a pinned hardware MR: the umem comes
+ * from ib_umem_dmabuf_get_pinned_revocable_and_lock(), the MR's
+ * translation table (its DMA blocks, as an HCA's MTT) is built once at
+ * registration, and the revoke callback invalidates it for good, as irdma
+ * does with its STag. A device created with EDU_RDMA_CREATE_DYNAMIC
+ * registers dynamic MRs instead (ib_umem_dmabuf_get(), as mlx5 does):
+ * move_notify drops the table and the mapping, and the next transfer maps
+ * again. EDU_RDMA_XFER then plays the HCA: edu's DMA engine moves bytes
  * between RAM and an address of the MR through that table, staged
  * through edu's buffer.
  *
@@ -243,11 +244,14 @@ static void edu_rdma_mr_invalidate(struct dma_buf_attachment *attach)
 	struct edu_rdma_mr *mr = umem_dmabuf->private;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
-	if (!mr || !umem_dmabuf->sgt)
+	if (!umem_dmabuf->sgt)
 		return;
-	edu_rdma_mr_drop_table(mr);
+	/* No MR yet: a registration that failed after mapping */
+	if (mr) {
+		edu_rdma_mr_drop_table(mr);
+		atomic_inc(&mr->dev->revokes);
+	}
 	ib_umem_dmabuf_unmap_pages(umem_dmabuf);
-	atomic_inc(&mr->dev->revokes);
 }
 
 static const struct dma_buf_attach_ops edu_rdma_dynamic_ops = {
@@ -275,9 +279,14 @@ static int edu_rdma_mr_fill(struct edu_rdma_mr *mr)
 	if (!mr->blocks)
 		return -ENOMEM;
 	rdma_umem_for_each_dma_block(umem, &biter, pgsz) {
-		if (WARN_ON_ONCE(i >= n))
+		if (i == n)
 			break;
 		mr->blocks[i++] = rdma_block_iter_dma_address(&biter);
+	}
+	/* A table shorter than the MR would send edu to address 0 */
+	if (WARN_ON_ONCE(i != n)) {
+		edu_rdma_mr_drop_table(mr);
+		return -EINVAL;
 	}
 	mr->nr_blocks = i;
 	mr->block_shift = __ffs(pgsz);
@@ -312,12 +321,12 @@ static int edu_rdma_mr_publish(struct edu_rdma_mr *mr)
 	ret = edu_rdma_mr_fill(mr);
 	if (ret)
 		return ret;
-	ret = xa_alloc_cyclic(&dev->mrs, &id, mr,
+	/* Reserve the index; transfers find the MR once it is complete */
+	ret = xa_alloc_cyclic(&dev->mrs, &id, NULL,
 			      XA_LIMIT(1, EDU_RDMA_MAX_MRS - 1), &dev->next_mr,
 			      GFP_KERNEL);
 	if (ret < 0) {
-		kvfree(mr->blocks);
-		mr->blocks = NULL;
+		edu_rdma_mr_drop_table(mr);
 		return ret;
 	}
 	mr->ibmr.lkey = id << EDU_RDMA_KEY_SHIFT |
@@ -325,6 +334,8 @@ static int edu_rdma_mr_publish(struct edu_rdma_mr *mr)
 	mr->ibmr.rkey = mr->ibmr.lkey;
 	mr->ibmr.length = mr->length;
 	mr->ibmr.iova = mr->iova;
+	/* The reserved entry needs no allocation */
+	xa_store(&dev->mrs, id, mr, GFP_KERNEL);
 	atomic_inc(&dev->nr_mrs);
 	return 0;
 }
@@ -471,6 +482,9 @@ static dma_addr_t edu_rdma_mr_addr(struct edu_rdma_mr *mr, u64 addr,
 	u64 mask = BIT_ULL(mr->block_shift) - 1;
 	u64 idx = (addr >> mr->block_shift) - (mr->iova >> mr->block_shift);
 
+	/* The caller checked @addr against the MR: a bug otherwise */
+	if (WARN_ON_ONCE(idx >= mr->nr_blocks))
+		return DMA_MAPPING_ERROR;
 	*avail = mask + 1 - (addr & mask);
 	return mr->blocks[idx] + (addr & mask);
 }
@@ -501,6 +515,10 @@ static int edu_rdma_mr_move(struct edu_rdma_dev *dev, struct edu_rdma_mr *mr,
 			u32 n;
 
 			dma = edu_rdma_mr_addr(mr, addr + done + staged, &avail);
+			if (dma == DMA_MAPPING_ERROR) {
+				ret = -EIO;
+				goto out;
+			}
 			n = min_t(u64, avail, chunk - staged);
 			if (dir == EDU_RDMA_WRITE)
 				ret = edu_dma_to_bus(dev->edu, staged, dma, n);
@@ -649,8 +667,8 @@ static void edu_rdma_destroy(struct edu_rdma_dev *dev)
 	ib_dealloc_device(&dev->ibdev);
 }
 
-static int edu_rdma_create(struct file *file,
-			   struct edu_rdma_create __user *uarg)
+static int edu_rdma_create_locked(struct file *file,
+				  struct edu_rdma_create __user *uarg)
 {
 	struct edu_rdma_create arg;
 	struct edu_rdma_dev *dev;
@@ -658,8 +676,6 @@ static int edu_rdma_create(struct file *file,
 	struct edu_dma *edu;
 	int ret;
 
-	if (file->private_data)
-		return -EBUSY;
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.edu_bdf > 0xffff || arg.pad ||
@@ -710,7 +726,8 @@ static int edu_rdma_create(struct file *file,
 		ret = -EFAULT;
 		goto err;
 	}
-	file->private_data = dev;
+	/* Other ioctls of the file read it without the lock */
+	smp_store_release(&file->private_data, dev);
 	return 0;
 
 err:
@@ -718,10 +735,28 @@ err:
 	return ret;
 }
 
+/* Serialises EDU_RDMA_CREATE: one device per file */
+static DEFINE_MUTEX(edu_rdma_create_lock);
+
+static int edu_rdma_create(struct file *file,
+			   struct edu_rdma_create __user *uarg)
+{
+	int ret;
+
+	mutex_lock(&edu_rdma_create_lock);
+	if (file->private_data)
+		ret = -EBUSY;
+	else
+		ret = edu_rdma_create_locked(file, uarg);
+	mutex_unlock(&edu_rdma_create_lock);
+	return ret;
+}
+
 static long edu_rdma_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
-	struct edu_rdma_dev *dev = file->private_data;
+	/* Pairs with the release in edu_rdma_create_locked() */
+	struct edu_rdma_dev *dev = smp_load_acquire(&file->private_data);
 	void __user *uarg = (void __user *)arg;
 
 	if (cmd == EDU_RDMA_CREATE)
@@ -753,8 +788,16 @@ static int edu_rdma_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* misc_open() left the miscdevice there: a file starts with no device */
+static int edu_rdma_open(struct inode *inode, struct file *file)
+{
+	file->private_data = NULL;
+	return 0;
+}
+
 static const struct file_operations edu_rdma_fops = {
 	.owner = THIS_MODULE,
+	.open = edu_rdma_open,
 	.unlocked_ioctl = edu_rdma_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = edu_rdma_release,

@@ -77,7 +77,9 @@ struct edu_rdma_create {
  * Errors: ENOENT no MR with @lkey on this device; EINVAL bad @dir or @len,
  * or [@addr, @addr + @len) not inside the MR; EACCES a write into an MR
  * registered without IB_ACCESS_LOCAL_WRITE; ENODEV the MR was revoked by
- * its exporter (permanently: deregister it); EIO edu's engine failed.
+ * its exporter (for good; a dynamic MR's buffer is revoked now); ERANGE
+ * an address of the MR's table is beyond edu's DMA mask; EIO or ETIMEDOUT
+ * edu's engine failed; EINTR a signal came while waiting for the buffer.
  */
 struct edu_rdma_xfer {
 	__u32 lkey;

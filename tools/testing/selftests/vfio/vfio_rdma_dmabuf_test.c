@@ -264,13 +264,14 @@ static void host_check(struct rig *r, const char *what, uint64_t off,
  * Register [@off, @off + @len) of @buf at MR_IOVA, or check that it is
  * refused as this pair and plan say; true when registered.
  */
-static bool reg_expect(struct __test_metadata *_metadata, struct rig *r,
-		       int buf, uint64_t off, uint64_t len, struct mr *mr)
+static bool reg_at(struct __test_metadata *_metadata, struct rig *r,
+		   int buf, uint64_t off, uint64_t len, uint64_t iova,
+		   struct mr *mr)
 {
 	long refs = dmabuf_fd_refs(buf);
 	int ret;
 
-	ret = reg(r, buf, off, len, MR_IOVA + (off & (PG - 1)), ACC_RW, mr);
+	ret = reg(r, buf, off, len, iova, ACC_RW, mr);
 	if (r->reg) {
 		EXPECT_EQ(r->reg, ret) TH_LOG("%s: registration: %s",
 					      r->p->name, strerror(-ret));
@@ -285,6 +286,13 @@ static bool reg_expect(struct __test_metadata *_metadata, struct rig *r,
 	/* The umem holds its own reference to the dma-buf */
 	EXPECT_EQ(refs + 1, dmabuf_fd_refs(buf));
 	return true;
+}
+
+static bool reg_expect(struct __test_metadata *_metadata, struct rig *r,
+		       int buf, uint64_t off, uint64_t len, struct mr *mr)
+{
+	return reg_at(_metadata, r, buf, off, len,
+		      MR_IOVA + (off & (PG - 1)), mr);
 }
 
 /* An RDMA write of @len bytes at MR address @addr, then read them back */
@@ -425,7 +433,8 @@ TEST_F(rdma, multi_range)
 
 /*
  * A whole-BAR MR: the table uses the largest blocks the alignment of
- * IOVA and DMA addresses allows (the BAR is 16 MiB aligned: 2 MiB).
+ * IOVA and DMA addresses allows. The BAR is 16 MiB aligned and the IOVA
+ * an odd multiple of 2 MiB: 2 MiB blocks.
  */
 TEST_F(rdma, whole_bar)
 {
@@ -437,7 +446,8 @@ TEST_F(rdma, whole_bar)
 
 	buf = export(r, &rg, 1);
 	ASSERT_LE(0, buf);
-	if (!reg_expect(_metadata, r, buf, 0, IV_BAR_SIZE, &mr))
+	if (!reg_at(_metadata, r, buf, 0, IV_BAR_SIZE, MR_IOVA + (2ULL << 20),
+		    &mr))
 		return;
 	ASSERT_EQ(0, query(r, mr.lkey, &q));
 	ASSERT_EQ(21, q.block_shift);
@@ -620,7 +630,7 @@ TEST_F(rdma, dynamic)
 	const struct vfio_region_dma_range rg = { off, SLOT_SIZE };
 	struct rdma_ctx ctx = RDMA_CTX_INIT;
 	struct edu_rdma_mr_query q = {};
-	uint8_t data[XLEN], junk[XLEN];
+	uint8_t data[XLEN], junk[XLEN], bad[XLEN];
 	char ibdev[32];
 	uint32_t handle;
 	int ctl, buf, ret;
@@ -631,8 +641,12 @@ TEST_F(rdma, dynamic)
 	ASSERT_EQ(0, ret) TH_LOG("EDU_RDMA_CREATE: %s", strerror(-ret));
 	ASSERT_EQ(0, rdma_open(&ctx, ibdev));
 
+	/* The second page stays as the CPU writes it: a refused write's */
 	fill_pattern(data, XLEN, 0x90);
 	memcpy(r->bar + off, data, XLEN);
+	fill_pattern(junk, XLEN, 0x93);
+	memcpy(r->bar + off + XLEN, junk, XLEN);
+	host_check(r, "dynamic-refused", off + XLEN, junk, XLEN);
 	buf = export(r, &rg, 1);
 	ASSERT_LE(0, buf);
 	ret = rdma_reg_dmabuf_mr(&ctx, 0, SLOT_SIZE, MR_IOVA, buf, ACC_RW,
@@ -657,9 +671,9 @@ TEST_F(rdma, dynamic)
 	ASSERT_EQ(0, q.revoked);
 	ASSERT_EQ(0, q.nr_blocks);
 	ASSERT_EQ(1, q.revokes);
-	memset(junk, 0x5a, sizeof(junk));
-	ASSERT_EQ(-ENODEV, edu_rdma_xfer(ctl, q.lkey, EDU_RDMA_WRITE, MR_IOVA,
-					 junk, XLEN));
+	memset(bad, 0x5a, sizeof(bad));
+	ASSERT_EQ(-ENODEV, edu_rdma_xfer(ctl, q.lkey, EDU_RDMA_WRITE,
+					 MR_IOVA + XLEN, bad, XLEN));
 	ASSERT_EQ(0, edu_rdma_mr_query(ctl, &q));
 	ASSERT_EQ(0, q.nr_blocks);
 
@@ -699,7 +713,7 @@ TEST_F(rdma, close_order)
 						  SLOT_SIZE };
 	uint8_t data[XLEN];
 	uint32_t revokes0;
-	struct mr mr;
+	struct mr mr, mr2;
 	int buf;
 
 	buf = export(r, &rg, 1);
@@ -728,10 +742,14 @@ TEST_F(rdma, close_order)
 	ASSERT_EQ(2, dmabuf_fd_refs(buf));
 	ASSERT_EQ(0, close(r->ctl));
 	r->ctl = -1;
-	/* Disassociated: the MR is gone, every call fails */
+	/*
+	 * Disassociated: the MR is gone; uverbs refuses every command but
+	 * the destroys, which free what is left of their objects
+	 */
 	ASSERT_EQ(1, dmabuf_fd_refs(buf));
-	ASSERT_EQ(-EIO, rdma_dereg_mr(&r->ctx, mr.handle));
-	ASSERT_NE(0, reg(r, buf, 0, SLOT_SIZE, MR_IOVA, ACC_RW, &mr));
+	ASSERT_EQ(-EIO, reg(r, buf, 0, SLOT_SIZE, MR_IOVA, ACC_RW, &mr2));
+	ASSERT_EQ(0, rdma_dereg_mr(&r->ctx, mr.handle));
+	ASSERT_EQ(1, dmabuf_fd_refs(buf));
 	rdma_close(&r->ctx);
 	r->ctx_open = false;
 	close(buf);
@@ -768,7 +786,8 @@ FIXTURE_TEARDOWN(args)
 TEST_F(args, registration)
 {
 	struct rig *r = &self->r;
-	const uint32_t bad_access = 1U << 20;
+	/* Memory windows: not an access REG_DMABUF_MR takes */
+	const uint32_t bad_access = IB_UVERBS_ACCESS_MW_BIND;
 	struct mr mr;
 	int memfd;
 
@@ -860,7 +879,11 @@ TEST_F(args, create)
 		ASSERT_EQ(-1, ioctl(ctl, EDU_RDMA_CREATE, &c));
 		ASSERT_EQ(ENODEV, errno);
 		c.edu_bdf = pci_bdf_id(self->r.edu_bdf);
-		c.flags = 2;
+		/* Unknown, then conflicting */
+		c.flags = 4;
+		ASSERT_EQ(-1, ioctl(ctl, EDU_RDMA_CREATE, &c));
+		ASSERT_EQ(EINVAL, errno);
+		c.flags = EDU_RDMA_CREATE_PINNED | EDU_RDMA_CREATE_DYNAMIC;
 		ASSERT_EQ(-1, ioctl(ctl, EDU_RDMA_CREATE, &c));
 		ASSERT_EQ(EINVAL, errno);
 		c.flags = 0;
