@@ -144,6 +144,7 @@ tool: headers
 	@mkdir -p $(SELFTEST_DIR)
 	$(MAKE) -C userspace/dmabuf-test OUT=$(SELFTEST_DIR) HDR=$(HDR)/include
 	install -m 0755 userspace/dmabuf-test/dmabuf_demo.sh $(SELFTEST_DIR)/dmabuf_demo
+	install -m 0755 userspace/dmabuf-test/dmabuf_rdma.sh $(SELFTEST_DIR)/dmabuf_rdma
 	install -m 0755 userspace/dmabuf-test/dmabuf_bench.sh $(SELFTEST_DIR)/dmabuf_bench
 	install -m 0755 userspace/dmabuf-test/dmabuf_bench.sh $(SELFTEST_DIR)/dmabuf_compare
 

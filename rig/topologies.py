@@ -104,6 +104,10 @@ RDMA_TESTS = {'vfio_rdma_dmabuf_test': 8 * len(TOPOLOGIES) + 4}
 # next to the dynamic MR's refused write.
 RDMA_CHECKS_EPYC = 8 * len(TOPOLOGIES)
 RDMA_CHECKS_Q35 = 4 + len(TOPOLOGIES)
+# dmabuf-test rdma on the rootbus pair (epyc): one case, a host check per
+# slice
+RDMA_TOOL = {'dmabuf_rdma': 1}
+RDMA_TOOL_CHECKS = 2
 # The modular plan's own programs: load every module, and after the
 # selftests unload, reload and use them again
 MODULES_LOAD = {'vfio_modules_load': 9}
@@ -141,9 +145,10 @@ PLANS = [
          host_checks=2 + len(TOPOLOGIES) + 1 + DMABUF_CHECKS_Q35 + RDMA_CHECKS_Q35),
     # Untranslated DMA: the IOMMU translation and bounce cases skip.
     plan('epyc', 'epyc', cmdline=' '.join(w for w in ('iommu=pt', FUZZ_CMDLINE) if w),
-         tests={**DMABUF_TESTS, **MAPFILE_TESTS, **RDMA_TESTS, **FUZZ_TESTS}, kunit_skips=2,
+         tests={**DMABUF_TESTS, **MAPFILE_TESTS, **RDMA_TESTS, **RDMA_TOOL, **FUZZ_TESTS},
+         kunit_skips=2,
          host_checks=len(TOPOLOGIES) + 2 + DMABUF_CHECKS_EPYC + RDMA_CHECKS_EPYC +
-         FUZZ_CHECKS),
+         RDMA_TOOL_CHECKS + FUZZ_CHECKS),
     # Every subsystem the project touches as a module (build/obj-modular):
     # modprobe from the initramfs, the export, MAP_FILE and revoke
     # selftests, then unload, reload and use again.

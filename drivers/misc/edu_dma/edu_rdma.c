@@ -641,10 +641,10 @@ static int edu_rdma_mr_query(struct edu_rdma_dev *dev,
 		goto out;
 	q.revoked = mr->revoked;
 	q.nr_blocks = mr->nr_blocks;
+	q.block_shift = mr->block_shift;
 	edu_rdma_mr_unlock(mr);
 	q.iova = mr->iova;
 	q.length = mr->length;
-	q.block_shift = mr->block_shift;
 out:
 	mutex_unlock(&dev->mr_lock);
 	q.revokes = atomic_read(&dev->revokes);

@@ -16,6 +16,7 @@
 #ifndef _UAPI_MISC_EDU_RDMA_H
 #define _UAPI_MISC_EDU_RDMA_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -33,13 +34,13 @@
  * (ib_umem_dmabuf_get_pinned()), whose importer ignores revocation, the
  * way efa, bnxt_re and mana do; exporters of revocable memory refuse it
  */
-#define EDU_RDMA_CREATE_PINNED	(1U << 0)
+#define EDU_RDMA_CREATE_PINNED	_BITUL(0)
 /*
  * &struct edu_rdma_create.flags: register dynamic MRs (ib_umem_dmabuf_get(),
  * as mlx5 does): a revoke invalidates the MR's table, the next transfer
  * maps the buffer again, and fails with ENODEV while it is revoked
  */
-#define EDU_RDMA_CREATE_DYNAMIC	(1U << 1)
+#define EDU_RDMA_CREATE_DYNAMIC	_BITUL(1)
 
 /**
  * struct edu_rdma_create - EDU_RDMA_CREATE argument
