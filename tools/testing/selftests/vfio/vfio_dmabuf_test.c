@@ -100,37 +100,6 @@ static const struct pair_desc pair_rootports = {
 	.bus_reset = true,
 };
 
-/*
- * The epyc plan boots -cpu EPYC: an AMD Zen CPU (family 0x17), for which
- * 6.12 allows P2P through the host bridge, just as cpu_supports_p2pdma()
- * decides. The q35 plan's TCG "max" CPU says AuthenticAMD too, but with
- * family 0xf: the vendor alone does not tell the plans apart.
- */
-static bool plan_epyc(void)
-{
-	static int epyc = -1;
-	int family = -1, amd = -1;
-	char line[256], *p;
-	FILE *f;
-
-	if (epyc >= 0)
-		return epyc;
-	f = fopen("/proc/cpuinfo", "r");
-	while (f && fgets(line, sizeof(line), f) && (amd < 0 || family < 0)) {
-		p = strchr(line, ':');
-		if (!p)
-			continue;
-		if (!strncmp(line, "vendor_id", 9))
-			amd = !!strstr(p, "AuthenticAMD");
-		else if (!strncmp(line, "cpu family", 10))
-			family = atoi(p + 1);
-	}
-	if (f)
-		fclose(f);
-	epyc = amd > 0 && family >= 0x17;
-	return epyc;
-}
-
 static uint32_t pci_id(const char *bdf)
 {
 	unsigned int dom, bus, dev, fn;

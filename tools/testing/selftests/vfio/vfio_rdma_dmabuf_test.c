@@ -85,32 +85,6 @@ static const struct pair_desc pair_rootports = {
 	.reg_q35 = -EREMOTEIO, .reg_epyc = 0, .bus_reset = true,
 };
 
-/* An AMD Zen CPU: the epyc plan (see vfio_dmabuf_test.c) */
-static bool plan_epyc(void)
-{
-	static int epyc = -1;
-	int family = -1, amd = -1;
-	char line[256], *p;
-	FILE *f;
-
-	if (epyc >= 0)
-		return epyc;
-	f = fopen("/proc/cpuinfo", "r");
-	while (f && fgets(line, sizeof(line), f) && (amd < 0 || family < 0)) {
-		p = strchr(line, ':');
-		if (!p)
-			continue;
-		if (!strncmp(line, "vendor_id", 9))
-			amd = !!strstr(p, "AuthenticAMD");
-		else if (!strncmp(line, "cpu family", 10))
-			family = atoi(p + 1);
-	}
-	if (f)
-		fclose(f);
-	epyc = amd > 0 && family >= 0x17;
-	return epyc;
-}
-
 static void __attribute__((constructor)) save_drivers(void)
 {
 	const struct pair_desc *pairs[] = {

@@ -152,6 +152,14 @@ int edu_dma_from_bus(struct edu *edu, uint64_t bus, uint32_t off, uint32_t len);
 /* Copy @len bytes from edu's buffer at @off to bus address @bus. */
 int edu_dma_to_bus(struct edu *edu, uint32_t off, uint64_t bus, uint32_t len);
 
+/*
+ * The epyc plan boots -cpu EPYC: an AMD Zen CPU (family 0x17), for which
+ * 6.12 allows P2P through the host bridge, just as cpu_supports_p2pdma()
+ * decides. The q35 plan's TCG "max" CPU says AuthenticAMD too, but with
+ * family 0xf: the vendor alone does not tell the plans apart.
+ */
+bool plan_epyc(void);
+
 /* Test data and host-side checks */
 void fill_pattern(void *buf, size_t len, uint32_t seed);
 uint64_t fnv1a64(const void *buf, size_t len);
