@@ -328,7 +328,12 @@ void measure_rdma(struct ctx *c, const char *importer,
 	for (i = 0; i < (unsigned int)nr_large; i++) {
 		long size = pci_resource_size(large[i], c->bar);
 		int dev = open_device(large[i]);
+		uint32_t devid;
 
+		/* A VFIO cdev exports once it is bound to an iommufd */
+		ret = bind_iommufd(dev, c->iommufd, &devid);
+		if (ret)
+			explain("binding a large device to iommufd", -ret, NULL);
 		size_row(&rc, ctl, large[i], dev, c->bar, size);
 		close(dev);
 	}
