@@ -79,7 +79,9 @@ def _sparse(out):
 COMPILE_FRAGMENTS = ['rig/config/base.config', 'rig/config/compile.config']
 COMPILE_OBJECTS = ['drivers/vfio/pci/nvgrace-gpu/main.o',
                    'drivers/infiniband/hw/mlx5/mr.o',
-                   'drivers/infiniband/hw/irdma/verbs.o']
+                   'drivers/infiniband/hw/irdma/verbs.o',
+                   'drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.o',
+                   'drivers/gpu/drm/xe/xe_dma_buf.o']
 
 
 def _kmake(kobj):

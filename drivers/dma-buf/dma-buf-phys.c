@@ -24,6 +24,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-mapping.h>
 #include <linux/dma-buf-phys.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/fault-inject.h>
@@ -540,6 +541,8 @@ static unsigned int dma_buf_phys_warn_late(struct dma_buf *dmabuf,
 {
 	unsigned long ino = file_inode(dmabuf->file)->i_ino;
 	struct dma_buf_attachment *attach;
+	struct dma_resv_iter cursor;
+	struct dma_fence *fence;
 	unsigned int late = 0;
 	int live = 0, leaked;
 
@@ -556,6 +559,17 @@ static unsigned int dma_buf_phys_warn_late(struct dma_buf *dmabuf,
 			 ino, dmabuf->exp_name, dev_driver_string(attach->dev),
 			 users, waited_ms);
 	}
+	/* Work the importers queued before the revoke, still running */
+	dma_resv_for_each_fence(&cursor, dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
+				fence) {
+		if (dma_fence_is_signaled(fence))
+			continue;
+		late++;
+		pr_warn("dma-buf %lu (%s): fence %s:%s seqno %llu not signalled %u ms after revocation; waiting\n",
+			ino, dmabuf->exp_name, fence->ops->get_driver_name(fence),
+			fence->ops->get_timeline_name(fence), fence->seqno,
+			waited_ms);
+	}
 	/* What no attachment accounts for was leaked by a detached one */
 	leaked = atomic_read(&dmabuf->phys_users) - live;
 	if (leaked > 0 && dmabuf->phys_leaker) {
@@ -569,6 +583,22 @@ static unsigned int dma_buf_phys_warn_late(struct dma_buf *dmabuf,
 	return late;
 }
 
+/*
+ * Within @timeout: every fence of the buffer signalled (the work importers
+ * queued on it before the revoke is done), then every mapping released.
+ */
+static bool dma_buf_phys_idle(struct dma_buf *dmabuf, unsigned long timeout)
+{
+	long left;
+
+	left = dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
+				     false, timeout);
+	if (left <= 0)
+		return false;
+	return wait_event_timeout(dma_buf_phys_wq,
+				  !atomic_read(&dmabuf->phys_users), left);
+}
+
 /**
  * dma_buf_phys_wait_unmapped - wait until importers dropped their mappings
  * @dmabuf: a buffer the exporter just revoked
@@ -576,9 +606,13 @@ static unsigned int dma_buf_phys_warn_late(struct dma_buf *dmabuf,
  * The exporter's revoke is: under the reservation lock, make
  * &dma_buf_ops.get_phys and &dma_buf_ops.map_dma_buf fail with -ENODEV and
  * call dma_buf_move_notify(); drop the lock; call this. It returns once
- * every mapping made through this interconnect is released. Past
+ * every fence in the buffer's reservation object has signalled (work an
+ * importer that tracks its use with fences queued before the revoke is
+ * done, as a GPU's) and every mapping made through this interconnect is
+ * released. Past
  * the revoke_warn_ms module parameter it warns, naming each importer that
- * is late (one that detached without releasing its mappings included),
+ * is late (one that detached without releasing its mappings included) and
+ * each fence not yet signalled,
  * and keeps waiting; it says so again while the wait lasts, at doubling
  * intervals of at most a minute. An importer that never unmaps is a bug
  * that must be visible, not a reason to let memory be reached after a
@@ -597,9 +631,7 @@ unsigned int dma_buf_phys_wait_unmapped(struct dma_buf *dmabuf)
 	unsigned int late = 0;
 
 	might_sleep();
-	while (!wait_event_timeout(dma_buf_phys_wq,
-				   !atomic_read(&dmabuf->phys_users),
-				   msecs_to_jiffies(interval_ms))) {
+	while (!dma_buf_phys_idle(dmabuf, msecs_to_jiffies(interval_ms))) {
 		unsigned int waited = jiffies_to_msecs(jiffies - start);
 
 		late = max(late, dma_buf_phys_warn_late(dmabuf, waited));

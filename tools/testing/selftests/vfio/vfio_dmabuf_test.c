@@ -32,6 +32,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1195,6 +1196,108 @@ TEST_F(export, sync)
 	ASSERT_EQ(0, dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
 	ASSERT_EQ(0, dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
 	ASSERT_EQ(0, dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+}
+
+/*
+ * sw_sync, the debugfs interface of drivers/dma-buf/sw_sync.c (no UAPI
+ * header): fences on a timeline that the test advances itself, standing
+ * for work a GPU-like importer queued on the buffer.
+ */
+struct sw_sync_create_fence_data {
+	__u32 value;
+	char name[32];
+	__s32 fence;
+};
+
+#define SW_SYNC_IOC_CREATE_FENCE \
+	_IOWR('W', 0, struct sw_sync_create_fence_data)
+#define SW_SYNC_IOC_INC		_IOW('W', 1, __u32)
+
+/* Add an unsignalled fence to @buf's writers; returns its timeline */
+static int add_sw_fence(struct __test_metadata *_metadata, struct rig *r,
+			int buf)
+{
+	struct sw_sync_create_fence_data c = { .value = 1, .name = "revoke" };
+	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
+	int tl, ret;
+
+	tl = track(r, open("/sys/kernel/debug/sync/sw_sync",
+			   O_RDWR | O_CLOEXEC));
+	ASSERT_LE(0, tl) TH_LOG("sw_sync: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(tl, SW_SYNC_IOC_CREATE_FENCE, &c));
+	imp.fd = c.fence;
+	ret = ioctl(buf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp);
+	ASSERT_EQ(0, ret) TH_LOG("IMPORT_SYNC_FILE: %s", strerror(errno));
+	close(c.fence);
+	return tl;
+}
+
+struct revoker {
+	int fd;		/* the VFIO device */
+	bool close;	/* close it, else turn memory decode off */
+	int ret;
+	int done;
+};
+
+static void *revoker_thread(void *arg)
+{
+	struct revoker *rv = arg;
+
+	if (rv->close)
+		rv->ret = close(rv->fd) ? -errno : 0;
+	else
+		rv->ret = set_decode(rv->fd, false);
+	__atomic_store_n(&rv->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A revoke waits for the buffer's fences, as mainline's does: a GPU that
+ * tracks its work with fences may still reach the BAR through a mapping
+ * it was told to drop until that work is done. While the fence is
+ * unsignalled the revoke (decode off, or the device's close) does not
+ * return; once the test signals it, the revoke finishes.
+ */
+static void fence_revoke(struct __test_metadata *_metadata, struct rig *r,
+			 bool close_dev)
+{
+	const struct vfio_region_dma_range rg = { 0, PG };
+	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_WRITE };
+	struct revoker rv = { .fd = r->exp.fd, .close = close_dev };
+	struct pollfd pfd = { .events = POLLIN };
+	pthread_t tid;
+	__u32 one = 1;
+	int buf, tl;
+
+	buf = rig_export(_metadata, r, &rg, 1);
+	tl = add_sw_fence(_metadata, r, buf);
+	if (close_dev)
+		r->exp.fd = -1;		/* the revoker closes it */
+	ASSERT_EQ(0, pthread_create(&tid, NULL, revoker_thread, &rv));
+	sleep(1);
+	EXPECT_EQ(0, __atomic_load_n(&rv.done, __ATOMIC_ACQUIRE))
+		TH_LOG("the revoke returned with the fence unsignalled");
+	ASSERT_EQ(0, ioctl(tl, SW_SYNC_IOC_INC, &one));
+	ASSERT_EQ(0, pthread_join(tid, NULL));
+	ASSERT_EQ(0, rv.ret) TH_LOG("revoke: %s", strerror(-rv.ret));
+
+	/* What the revoke waited for has signalled */
+	ASSERT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp));
+	pfd.fd = exp.fd;
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	close(exp.fd);
+	if (!close_dev)
+		ASSERT_EQ(0, set_decode(r->exp.fd, true));
+}
+
+TEST_F(export, revoke_waits_fence)
+{
+	fence_revoke(_metadata, &self->r, false);
+}
+
+TEST_F(export, close_waits_fence)
+{
+	fence_revoke(_metadata, &self->r, true);
 }
 
 FIXTURE(export_flags) {
