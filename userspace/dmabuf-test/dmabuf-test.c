@@ -8,6 +8,8 @@
  *   dmabuf-test export BDF BAR RANGES [--rdonly] [--cloexec]
  *   dmabuf-test map BDF BAR RANGES [--iova IOVA]
  *   dmabuf-test copy BDF BAR RANGES --engine BDF [--len N] [--seed N]
+ *   dmabuf-test rdma BDF BAR RANGES --importer EDU_BDF [--len N] [--seed N]
+ *   dmabuf-test drm BDF BAR RANGES --importer EDU_BDF [--len N] [--seed N]
  *
  * RANGES is a comma-separated list of OFFSET+LENGTH slices of the BAR, in
  * buffer order, with K, M and G suffixes: "0+2M,8M+1M". "all" is the whole
@@ -31,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/utsname.h>
 
+#include <misc/edu_drm.h>
 #include <misc/edu_rdma.h>
 
 #include "dmabuf-test.h"
@@ -305,6 +308,12 @@ static void usage(const char *cmd)
 		       "  carried by QEMU's edu device EDU_BDF (bound to edu_dma), through uverbs as\n"
 		       "  ibv_reg_dmabuf_mr() does; have the device RDMA-write a pattern at the start\n"
 		       "  of each slice and read it back (at most 16 KiB each); check the BAR.\n\n", prog);
+	if (!cmd || !strcmp(cmd, "drm"))
+		printf("%s drm BDF BAR RANGES --importer EDU_BDF [--len N] [--seed N]\n"
+		       "  Create a DRM render node on the edu_drm test device carried by QEMU's edu\n"
+		       "  device EDU_BDF (bound to edu_dma), import the buffer into it with PRIME as a\n"
+		       "  GPU stack does (drmPrimeFDToHandle()), have its copy engine write a pattern at\n"
+		       "  the start of each slice and read it back (at most 16 KiB each); check the BAR.\n\n", prog);
 	if (!cmd || !strcmp(cmd, "copy"))
 		printf("%s copy BDF BAR RANGES --engine EDU_BDF [--len N] [--seed N]\n  Map the buffer and a page of RAM for QEMU's edu device (bound to vfio-pci) and\n  have its DMA engine copy a pattern RAM -> buffer -> RAM (at most 2048 bytes\n  per slice); check what arrived, through the BAR and in RAM.\n  --rig-check FILE: also print RIG-CHECK lines for the test rig's host-side check\n  of the ivshmem backing file FILE.\n\n", prog);
 }
@@ -541,7 +550,7 @@ int main(int argc, char **argv)
 		{ "rig-check", required_argument, NULL, 'R' },
 		{}
 	};
-	uint32_t open_flags = O_RDWR, len = 2048, seed = 1, rdma_len = 4096;
+	uint32_t open_flags = O_RDWR, len = 2048, seed = 1, imp_len = 4096;
 	const char *cmd, *engine = NULL;
 	struct measure_opts mo = {};
 	struct ctx c = { .iova = 0 };
@@ -584,17 +593,23 @@ int main(int argc, char **argv)
 				    sizeof(mo.large) / sizeof(mo.large[0]));
 			mo.large[mo.nr_large++] = optarg;
 			break;
-		case 'l':
-			/* rdma moves up to EDU_RDMA_MAX_XFER, copy EDU_BUF_MAX */
-			if (parse_size(optarg, &v) || !v ||
-			    v > (strcmp(cmd, "rdma") ? EDU_BUF_MAX : EDU_RDMA_MAX_XFER))
-				die("--len %s: 1 to %d bytes", optarg,
-				    strcmp(cmd, "rdma") ? EDU_BUF_MAX : EDU_RDMA_MAX_XFER);
-			if (!strcmp(cmd, "rdma"))
-				rdma_len = v;
+		case 'l': {
+			/*
+			 * rdma moves up to EDU_RDMA_MAX_XFER, drm up to
+			 * EDU_DRM_MAX_XFER, copy EDU_BUF_MAX
+			 */
+			unsigned int max = !strcmp(cmd, "rdma") ? EDU_RDMA_MAX_XFER :
+					   !strcmp(cmd, "drm") ? EDU_DRM_MAX_XFER :
+					   EDU_BUF_MAX;
+
+			if (parse_size(optarg, &v) || !v || v > max)
+				die("--len %s: 1 to %u bytes", optarg, max);
+			if (!strcmp(cmd, "rdma") || !strcmp(cmd, "drm"))
+				imp_len = v;
 			else
 				len = v;
 			break;
+		}
 		case 's':
 			seed = strtoul(optarg, NULL, 0);
 			break;
@@ -635,7 +650,7 @@ int main(int argc, char **argv)
 		return cmd_measure(&c, &mo);
 	}
 	if (strcmp(cmd, "export") && strcmp(cmd, "map") && strcmp(cmd, "copy") &&
-	    strcmp(cmd, "rdma")) {
+	    strcmp(cmd, "rdma") && strcmp(cmd, "drm")) {
 		fprintf(stderr, "%s: unknown command '%s'\n\n", prog, cmd);
 		usage(NULL);
 		return 2;
@@ -651,8 +666,10 @@ int main(int argc, char **argv)
 	}
 	describe(c.buf, c.bdf, c.bar, &c.sl);
 	if (!strcmp(cmd, "rdma"))
-		return cmd_rdma(&c, mo.importer, rdma_len ? rdma_len : len,
+		return cmd_rdma(&c, mo.importer, imp_len ? imp_len : len,
 				seed, rig_file);
+	if (!strcmp(cmd, "drm"))
+		return cmd_drm(&c, mo.importer, imp_len, seed, rig_file);
 	if (!strcmp(cmd, "copy") && !fixed) {
 		c.iova = 0x1000000;	/* edu reaches 28 bits by default */
 		fixed = true;

@@ -67,6 +67,10 @@ int cmd_memory(int argc, char **argv, int bar);
 int cmd_rdma(struct ctx *c, const char *importer, uint32_t len, uint32_t seed,
 	     const char *rig_file);
 
+/* drm.c: PRIME import into an edu_drm render node; RIG-CHECK as cmd_rdma() */
+int cmd_drm(struct ctx *c, const char *importer, uint32_t len, uint32_t seed,
+	    const char *rig_file);
+
 /* rdma.c: the RDMA registration tables of measure (--importer) */
 void measure_rdma(struct ctx *c, const char *importer,
 		  const char *const *large, int nr_large);
