@@ -47,10 +47,16 @@ MOD_FRAGMENTS := $(FRAGMENTS) rig/config/modular.config
 KMAKE_MOD := $(MAKE) -C $(KSRC) O=$(KOBJ_MOD) LOCALVERSION= CC="ccache gcc" \
 	HOSTCC="ccache gcc" -j$(NPROC)
 
-export TOP B KSRC KOBJ HDR SELFTEST_DIR BZIMAGE INITRAMFS MODROOT
+# The drm plan's igt-gpu-tools (Debian's newer suite, rig/igt.sh) and the
+# kernel's dmabuf-heaps selftest, in a cpio of their own that only that
+# plan's initrd carries
+IGT_CPIO := $(B)/igt.cpio
+DRM_SELFTEST_DIR := $(B)/drm-selftests
+
+export TOP B KSRC KOBJ HDR SELFTEST_DIR BZIMAGE INITRAMFS MODROOT IGT_CPIO DRM_SELFTEST_DIR
 
 .PHONY: all help deps prepare config kernel modular deb headers selftests tool initramfs bench bench-mainline \
-	test demo shell run export-patches checkpatch clean distclean FORCE
+	test demo shell run export-patches checkpatch clean distclean FORCE drm-selftests igt
 
 all: kernel initramfs
 
@@ -60,6 +66,7 @@ help:
 	@echo "make kernel          build bzImage into $(KOBJ) (DEBUG=0: no debug fragment)"
 	@echo "make modular         the modular plan's kernel and modules ($(KOBJ_MOD), $(MODROOT))"
 	@echo "make initramfs       busybox + the static test programs"
+	@echo "make igt             igt-gpu-tools from Debian's newer suite + dmabuf-heaps -> $(IGT_CPIO)"
 	@echo "make test            every KUnit suite and selftest in every topology"
 	@echo "make test PLAN=name  one plan (rig/vm.py plans lists them)"
 	@echo "make test FORCE=1    boot plans that passed before with the same inputs too"
@@ -145,13 +152,26 @@ tool: headers
 	$(MAKE) -C userspace/dmabuf-test OUT=$(SELFTEST_DIR) HDR=$(HDR)/include
 	install -m 0755 userspace/dmabuf-test/dmabuf_demo.sh $(SELFTEST_DIR)/dmabuf_demo
 	install -m 0755 userspace/dmabuf-test/dmabuf_rdma.sh $(SELFTEST_DIR)/dmabuf_rdma
+	install -m 0755 userspace/dmabuf-test/dmabuf_drm.sh $(SELFTEST_DIR)/dmabuf_drm
 	install -m 0755 userspace/dmabuf-test/dmabuf_bench.sh $(SELFTEST_DIR)/dmabuf_bench
 	install -m 0755 userspace/dmabuf-test/dmabuf_bench.sh $(SELFTEST_DIR)/dmabuf_compare
 
 initramfs: selftests tool
 	@bash rig/mkinitramfs.sh
 
-test: kernel modular initramfs
+# The kernel's dmabuf-heaps selftest, static, for the drm plan
+drm-selftests: headers
+	@mkdir -p $(DRM_SELFTEST_DIR)
+	$(MAKE) -C $(KSRC)/tools/testing/selftests/dmabuf-heaps OUTPUT=$(DRM_SELFTEST_DIR) \
+		KHDR_INCLUDES="-isystem $(HDR)/include" CC=gcc
+
+# igt-gpu-tools and its library closure from Debian's newer suite (cached
+# in build/igt/debs; build/igt/VERSIONS names what was packed), the
+# dmabuf-heaps selftest and the drm plan's programs, in $(IGT_CPIO)
+igt: drm-selftests
+	@bash rig/igt.sh
+
+test: kernel modular initramfs igt
 	python3 rig/vm.py test $(if $(PLAN),--plan $(PLAN)) $(if $(ONLY),--only $(ONLY))
 
 bench: kernel initramfs
@@ -182,7 +202,8 @@ $(B):
 	@mkdir -p $@
 
 clean:
-	rm -rf $(B)/obj $(B)/obj-nodebug $(B)/obj-modular $(MODROOT) $(B)/selftests $(B)/vm $(INITRAMFS)
+	rm -rf $(B)/obj $(B)/obj-nodebug $(B)/obj-modular $(MODROOT) $(B)/selftests $(B)/vm $(INITRAMFS) \
+		$(IGT_CPIO) $(DRM_SELFTEST_DIR) $(B)/igt/root $(B)/igt/cpio.d
 
 distclean:
 	rm -rf $(B)

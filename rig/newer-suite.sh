@@ -68,17 +68,28 @@ if [ "${WITH_DEPS:-0}" = 1 ]; then
 fi
 
 cd "$dest"
+# One apt-cache call for every package's current version, one apt-get
+# download for those not here yet (apt writes an epoch's ':' as %3a)
+declare -A ver=()
+while read -r p v; do
+	ver[$p]=$v
+done < <(apt_c show --no-all-versions "${pkgs[@]}" 2>/dev/null |
+	awk '/^Package: / { p = $2 } /^Version: / { print p, $2 }')
+missing=()
 for p in "${pkgs[@]}"; do
-	v=$(apt_c show --no-all-versions "$p" 2>/dev/null |
-		sed -n 's/^Version: //p' | head -1)
+	v=${ver[$p]:-}
 	[ -n "$v" ] || die "$p is not in $suite"
-	f=$(ls "${p}_$(echo "$v" | sed 's/^[0-9]*://')_"*.deb 2>/dev/null | head -1 || true)
-	if [ -z "$f" ]; then
+	if ! ls "${p}_${v#*:}_"*.deb "${p}_${v/:/%3a}_"*.deb 2>/dev/null | grep -q .; then
 		echo "newer-suite: downloading $p $v ($suite)"
-		apt_p download "$p" >/dev/null || die "download of $p failed"
+		missing+=("$p=$v")
 	fi
-	grep -v "^$p " VERSIONS 2>/dev/null > VERSIONS.tmp || true
-	echo "$p $v" >> VERSIONS.tmp
-	sort -o VERSIONS VERSIONS.tmp
-	rm -f VERSIONS.tmp
 done
+if [ ${#missing[@]} -gt 0 ]; then
+	apt_p download "${missing[@]}" >/dev/null || die "download of ${missing[*]} failed"
+fi
+{
+	[ -f VERSIONS ] && awk 'NR == FNR { skip[$1] = 1; next } !($1 in skip)' \
+		<(printf '%s\n' "${pkgs[@]}") VERSIONS
+	for p in "${pkgs[@]}"; do echo "$p ${ver[$p]}"; done
+} | sort > VERSIONS.tmp
+mv VERSIONS.tmp VERSIONS

@@ -13,12 +13,12 @@ start=$(date +%s)
 bash rig/deps.sh
 log=build/build.log
 echo "test: building (log: $log)"
-if ! make -s kernel modular initramfs > "$log" 2>&1; then
+if ! make -s kernel modular initramfs igt > "$log" 2>&1; then
 	tail -n 60 "$log"
 	echo "test: the build failed; see $log"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-grep -E '^(prepare|kernel|modular|check-config|mkinitramfs):' "$log" || true
+grep -E '^(prepare|kernel|modular|check-config|mkinitramfs|igt):' "$log" || true
 echo "test: build done in $(( $(date +%s) - start )) s"
 python3 rig/vm.py test "$@"

@@ -74,14 +74,20 @@ EXPECT = {
 NVME = ['-drive', 'if=none,id=nvm0,format=raw,file={dir}/nvme.img',
         '-device', 'nvme,serial=p2pdmabuf0,drive=nvm0,cmb_size_mb=16,bus=pcie.0,addr=0x9']
 
+# modular: boots the modular kernel (build/obj-modular) and its modules.
+# igt: the initrd also carries build/igt.cpio (rig/igt.sh: igt-gpu-tools
+# from Debian's newer suite), appended to the common initramfs.
+# skips: {program: {case: why}}, the cases of a program that skip on this
+# machine; any other skip of a program's case is a failure.
 Plan = namedtuple('Plan', 'name cpu cmdline topologies nvme kunit tests kunit_cases '
-                          'kunit_skips host_checks modular', defaults=(False,))
+                          'kunit_skips host_checks modular igt skips',
+                  defaults=(False, False, None))
 
 # Cases each program must report; the runner fails a plan when fewer or
 # more ran.
 SELFTESTS = {'vfio_iommufd_baseline_test': 12, 'vfio_type1_p2p_test': 2,
              'p2pmem_nvme_cmb_test': 3}
-DMABUF_TESTS = {'vfio_dmabuf_test': 100}
+DMABUF_TESTS = {'vfio_dmabuf_test': 102}
 # Fault injection (fail-nth) on every allocation of the dma-buf ioctls:
 # 2 exports, 7 iommufd cases, 2 importer ioctls in 2 import modes, and
 # the RDMA registration.
@@ -112,6 +118,61 @@ RDMA_TOOL_CHECKS = 2
 # selftests unload, reload and use them again
 MODULES_LOAD = {'vfio_modules_load': 9}
 MODULES_RELOAD = {'vfio_modules_reload': 7}
+# The drm plan: the DRM core, vgem, vkms and edu_drm loaded with modprobe
+# (4 cases) and the kernel left untainted
+DRM_MODULES_LOAD = {'drm_modules_load': 5}
+# igt-gpu-tools (Debian's newer suite, rig/igt.sh) against vgem and vkms:
+# each subtest is one case, run alone as TEST --run-subtest SUBTEST (and
+# --dynamic-subtest DYNAMIC for TEST@SUBTEST@DYNAMIC), exit 0 pass, 77
+# skip, anything else a failure. rig/igt.sh refuses to pack an igt whose
+# --list-subtests lacks one of them (the plan takes the suite's current
+# version, it does not pin one).
+IGT_SUBTESTS = [
+    # The kernel's CONFIG_DMABUF_SELFTESTS (dmabuf_selftests.ko), one
+    # selftest per module load. First: igt runs them only on a kernel that
+    # no WARN has tainted yet
+    *('dmabuf@all-tests@' + s for s in (
+        'sanitycheck', 'dma_fence', 'dma_fence_chain', 'dma_fence_unwrap', 'dma_resv')),
+    # Every subtest of vgem_basic, in its own order: unload first (vgem
+    # must unload, stay loaded while a handle, dma-buf or mmap holds it,
+    # and the next test loads it again through igt's libkmod);
+    # dmabuf-export imports vgem's buffer into vkms (IGT_FORCE_DRIVER=vkms:
+    # a real attach to another device, not vgem importing its own)
+    *('vgem_basic@' + s for s in (
+        'unload', 'setversion', 'second-client', 'create', 'mmap', 'bad-flag',
+        'bad-pad', 'bad-handle', 'bad-fence', 'busy-fence', 'dmabuf-export',
+        'dmabuf-mmap', 'dmabuf-fence', 'dmabuf-fence-before', 'sysfs', 'debugfs')),
+    # sync_file export and import on vgem's dma-bufs (import: sw_sync fences)
+    *('dmabuf_sync_file@' + s for s in (
+        'export-basic', 'export-before-signal', 'export-multiwait',
+        'export-wait-after-attach', 'import-basic', 'import-multiple-read-only',
+        'import-multiple-read-write')),
+    # vgem exports a dumb buffer of each of three colours, vkms imports it
+    # and scans it out; its CRC must equal that of vkms's own buffer of the
+    # colour and differ from the others (the other subtests need two
+    # display devices or i915). igt 2.5 fails it on any importer that is
+    # not Intel's: rig/igt.sh preloads the fix (see there)
+    'kms_prime@basic-crc-vgem',
+]
+IGT_TESTS = {'igt': len(IGT_SUBTESTS)}
+IGT_SKIPS = {
+    'dmabuf@all-tests@dma_fence_chain':
+        'igt 2.5 runs it only on machines of 25000 BogoMIPS or more (its '
+        'wait-backward case can trigger soft lockups on slower ones); two TCG '
+        'vCPUs have about 2 x 4200',
+}
+# The kernel's tools/testing/selftests/dmabuf-heaps (static): 11 cases per
+# heap in /dev/dma_heap, and the rig's kernels have one, "system"; its
+# import case imports each heap buffer into vgem
+DMABUF_HEAPS_TESTS = {'dmabuf-heap': 11}
+# The DRM importer's selftest (vfio_drm_dmabuf_test, libdrm): on the drm
+# plan (untranslated) its host checks are the bytes moved and kept per
+# pair: import 2, re-export 1, decode 3, reset 3, close 2, close orders 4
+DRM_TESTS = {'vfio_drm_dmabuf_test': 36}
+DRM_CHECKS_EPYC = 15 * len(TOPOLOGIES)
+# dmabuf-test drm on the rootbus pair: one case, a host check per slice
+DRM_TOOL = {'dmabuf_drm': 1}
+DRM_TOOL_CHECKS = 2
 FUZZ_CMDLINE = ' '.join(f'rig.{word}={os.environ[var]}' for var, word in
                         (('FUZZ_SECONDS', 'fuzz_seconds'), ('FUZZ_SEED', 'fuzz_seed'))
                         if os.environ.get(var))
@@ -155,6 +216,16 @@ PLANS = [
     Plan('modular', 'q35', '', list(TOPOLOGIES), False, '',
          {**MODULES_LOAD, **DMABUF_TESTS, **MAPFILE_TESTS, **RDMA_TESTS, **MODULES_RELOAD},
          0, 0, DMABUF_CHECKS_Q35 + MAPFILE_CHECKS + RDMA_CHECKS_Q35, True),
+    # DRM on the modular kernel, with the epyc plan's CPU and iommu=pt (so
+    # edu moves data on every pair): load VFIO's modules and DRM's (vgem,
+    # vkms, edu_drm), igt-gpu-tools (its own cpio, appended to the
+    # initrd), the kernel's dmabuf-heaps selftest, then the project's DRM
+    # importer tests
+    Plan('drm', 'epyc', 'iommu=pt', list(TOPOLOGIES), False, '',
+         {**MODULES_LOAD, **DRM_MODULES_LOAD, **IGT_TESTS, **DMABUF_HEAPS_TESTS,
+          **DRM_TESTS, **DRM_TOOL},
+         0, 0, DRM_CHECKS_EPYC + DRM_TOOL_CHECKS, True,
+         igt=True, skips={'igt': IGT_SKIPS}),
 ]
 
 

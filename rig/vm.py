@@ -38,6 +38,10 @@ BZIMAGE = os.environ.get('BZIMAGE',
 MODULAR_BZIMAGE = os.environ.get('MODULAR_BZIMAGE',
                                  os.path.join(BUILD, 'obj-modular/arch/x86/boot/bzImage'))
 INITRAMFS = os.environ.get('INITRAMFS', os.path.join(BUILD, 'initramfs.cpio'))
+# igt-gpu-tools and its libraries (rig/igt.sh): only the plans that run
+# igt carry it, appended to the common initramfs
+IGT_CPIO = os.environ.get('IGT_CPIO', os.path.join(BUILD, 'igt.cpio'))
+IGT_VERSIONS = os.path.join(BUILD, 'igt', 'VERSIONS')
 VMDIR = os.path.join(BUILD, 'vm')
 
 TIMESTAMP = re.compile(r'^\[\s*\d+\.\d+\]\s?')
@@ -138,11 +142,22 @@ def tap_leaves(lines):
 
 def judge_leaves(out, leaves, where, skips_allowed):
     """Count @leaves into @out. A skip is neither a pass nor a failure, but
-    the plan states exactly how many a program or KUnit may have."""
+    the plan states exactly how many a program or KUnit may have, or (a
+    dict {case: why}) which of a program's cases skip on this machine: a
+    skip of any other case is a failure."""
     skips = []
     for ok, name, directive, diag in leaves:
         upper = directive.upper()
-        if upper.startswith('SKIP'):
+        if upper.startswith('SKIP') and isinstance(skips_allowed, dict):
+            why = directive[4:].strip()
+            if name in skips_allowed:
+                skips.append(f'{name} ({why})')
+                out.notes.append(f'{where}: {name} skipped as the plan expects: '
+                                 f'{skips_allowed[name]}')
+            else:
+                out.case(False, f'{where}: {name} skipped, which the plan does not '
+                                f'expect: {why}')
+        elif upper.startswith('SKIP'):
             skips.append(f'{name} ({directive[4:].strip()})')
         elif upper.startswith('XFAIL'):
             out.case(True, f'{where}: {name}')
@@ -150,6 +165,8 @@ def judge_leaves(out, leaves, where, skips_allowed):
             why = ''.join('\n      ' + d for d in diag) if not ok else ''
             out.case(ok, f'{where}: {name}{why}')
     out.skipped += len(skips)
+    if isinstance(skips_allowed, dict):
+        return
     if len(skips) != skips_allowed:
         out.problem(f'{where}: {len(skips)} cases skipped, the plan allows '
                     f'{skips_allowed}: ' + '; '.join(skips))
@@ -264,6 +281,33 @@ def wait_qemu(proc, console, timeout):
             return 'stall' if stalled else 'timeout'
 
 
+def plan_initrd(plan, rundir):
+    """The initrd @plan boots: the common initramfs, or for a plan that runs
+    igt, the common initramfs with build/igt.cpio appended (the kernel
+    unpacks concatenated newc archives in turn), written into @rundir."""
+    if not plan.igt:
+        return INITRAMFS
+    path = os.path.join(rundir, 'initrd.cpio')
+    with open(path + '.tmp', 'wb') as out:
+        for part in (INITRAMFS, IGT_CPIO):
+            with open(part, 'rb') as f:
+                shutil.copyfileobj(f, out)
+    os.replace(path + '.tmp', path)
+    return path
+
+
+def igt_versions():
+    """'package version' of the igt packages the plan runs, as recorded by
+    rig/igt.sh"""
+    try:
+        with open(IGT_VERSIONS) as f:
+            rows = dict(line.split()[:2] for line in f if line.strip())
+    except OSError:
+        return 'unknown (build/igt/VERSIONS is missing)'
+    return ', '.join(f'{p} {rows[p]}' for p in ('igt-gpu-tools-tests', 'igt-gpu-tools',
+                                               'libc6') if p in rows) + ' (Debian unstable)'
+
+
 def boot(plan, rundir, timeout, interactive=False, kernel=None):
     """Start QEMU for @plan. Returns (rc, seconds, host files)."""
     os.makedirs(rundir, exist_ok=True)
@@ -275,7 +319,8 @@ def boot(plan, rundir, timeout, interactive=False, kernel=None):
     args, files = topologies.qemu_args(plan, rundir)
     cmdline = topologies.kernel_cmdline(plan, interactive)
     cmd = ['qemu-system-x86_64'] + args + [
-        '-kernel', kernel or BZIMAGE, '-initrd', INITRAMFS, '-append', cmdline,
+        '-kernel', kernel or BZIMAGE, '-initrd', plan_initrd(plan, rundir),
+        '-append', cmdline,
         '-no-reboot', '-display', 'none',
     ]
     if interactive:
@@ -353,10 +398,12 @@ def run_plan(plan, timeout, judge_only=False, kernel=None):
     out = Outcome(plan.name)
     rundir = os.path.join(VMDIR, plan.name)
     kernel = kernel or plan_kernel(plan)
-    for f in (kernel, INITRAMFS):
+    for f in (kernel, INITRAMFS) + ((IGT_CPIO,) if plan.igt else ()):
         if not os.path.exists(f):
-            out.problem(f'{f} is missing: run "make kernel initramfs"')
+            out.problem(f'{f} is missing: run "make kernel modular initramfs igt"')
             return out
+    if plan.igt:
+        out.notes.append('igt: ' + igt_versions())
     if judge_only:
         rc, secs = 0, 0
         files = topologies.host_files(plan, rundir)
@@ -407,7 +454,15 @@ def run_plan(plan, timeout, judge_only=False, kernel=None):
     for name, want in plan.tests.items():
         lines, prc = programs.get(name, ([], None))
         leaves = tap_leaves(lines)
-        judge_leaves(out, leaves, name, 0)
+        judge_leaves(out, leaves, name, (plan.skips or {}).get(name, 0))
+        if name == 'igt' and leaves:
+            skipped = [n for _, n, d, _ in leaves if d.upper().startswith('SKIP')]
+            failed = [n for ok, n, d, _ in leaves if not ok and n not in skipped]
+            out.notes.append(f'igt: {len(leaves) - len(skipped) - len(failed)} subtests passed, '
+                             f'{len(skipped)} skipped ({", ".join(skipped) or "-"}), '
+                             f'{len(failed)} failed ({", ".join(failed) or "-"}); '
+                             'each one\'s result and time: ' +
+                             os.path.relpath(results_path, TOP))
         if len(leaves) != want:
             out.problem(f'{name}: {len(leaves)} cases ran, the plan expects {want}')
         if prc is None:
@@ -435,6 +490,9 @@ def report(out, verbose=True):
     print(f'{status} {out.name}: {out.passed} passed, {out.failed} failed{skipped} ({secs:.0f} s)')
     for p in out.problems:
         print('    ' + p)
+    for n in out.notes:
+        if n.startswith('igt'):
+            print('    ' + n)
     if out.failed:
         print(f'    logs: {os.path.relpath(os.path.join(VMDIR, out.name), TOP)}/')
     sys.stdout.flush()
@@ -451,7 +509,8 @@ def plan_inputs(plan):
     h = hashlib.sha256(repr(plan).encode())
     rig = os.path.dirname(os.path.abspath(__file__))
     for path in (plan_kernel(plan), INITRAMFS, os.path.join(rig, 'vm.py'),
-                 os.path.join(rig, 'topologies.py'), shutil.which('qemu-system-x86_64')):
+                 os.path.join(rig, 'topologies.py'), shutil.which('qemu-system-x86_64')) + \
+            ((IGT_CPIO,) if plan.igt else ()):
         with open(path, 'rb') as f:
             h.update(hashlib.sha256(f.read()).digest())
     return h.hexdigest()
@@ -547,7 +606,14 @@ def cmd_plans(args):
         print(f'{p.name:18} cpu {p.cpu:5} topologies {",".join(p.topologies)}; '
               f'kunit {p.kunit_cases} ({p.kunit_skips} skipped); '
               f'tests {", ".join(f"{k}({v})" for k, v in p.tests.items()) or "-"}; '
-              f'host checks {p.host_checks}')
+              f'host checks {p.host_checks}' +
+              ('; kernel build/obj-modular' if p.modular else '') +
+              ('; initrd + build/igt.cpio' if p.igt else ''))
+        for prog, cases in (p.skips or {}).items():
+            for case, why in cases.items():
+                print(f'{"":18} may skip {prog}: {case}: {why}')
+        if p.igt:
+            print(f'{"":18} igt subtests: {", ".join(topologies.IGT_SUBTESTS)}')
     return 0
 
 
