@@ -56,7 +56,8 @@ DRM_SELFTEST_DIR := $(B)/drm-selftests
 export TOP B KSRC KOBJ HDR SELFTEST_DIR BZIMAGE INITRAMFS MODROOT IGT_CPIO DRM_SELFTEST_DIR
 
 .PHONY: all help deps prepare config kernel modular deb headers selftests tool initramfs bench bench-mainline \
-	test demo shell run export-patches checkpatch clean distclean FORCE drm-selftests igt
+	test demo shell run export-patches checkpatch clean distclean FORCE drm-selftests igt \
+	iommufd-mainline
 
 all: kernel initramfs
 
@@ -66,6 +67,7 @@ help:
 	@echo "make kernel          build bzImage into $(KOBJ) (DEBUG=0: no debug fragment)"
 	@echo "make modular         the modular plan's kernel and modules ($(KOBJ_MOD), $(MODROOT))"
 	@echo "make initramfs       busybox + the static test programs"
+	@echo "make iommufd-mainline mainline 7.2's iommufd selftests (Debian's linux-source-7.2)"
 	@echo "make igt             igt-gpu-tools from Debian's newer suite + dmabuf-heaps -> $(IGT_CPIO)"
 	@echo "make test            every KUnit suite and selftest in every topology"
 	@echo "make test PLAN=name  one plan (rig/vm.py plans lists them)"
@@ -156,8 +158,14 @@ tool: headers
 	install -m 0755 userspace/dmabuf-test/dmabuf_bench.sh $(SELFTEST_DIR)/dmabuf_bench
 	install -m 0755 userspace/dmabuf-test/dmabuf_bench.sh $(SELFTEST_DIR)/dmabuf_compare
 
-initramfs: selftests tool
+initramfs: selftests tool iommufd-mainline
 	@bash rig/mkinitramfs.sh
+
+# Mainline 7.2's own iommufd selftests, the cases the modular plan runs,
+# built from Debian's newer suite's linux-source-7.2 (cached in
+# build/mainline/debs and build/iommufd-mainline) into $(SELFTEST_DIR)
+iommufd-mainline:
+	@bash rig/iommufd-mainline.sh
 
 # The kernel's dmabuf-heaps selftest, static, for the drm plan
 drm-selftests: headers

@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(make gcc libc6-dev git python3 xz-utils bc flex bison libelf-dev
       libssl-dev dwarves cpio ccache kmod rsync perl sparse
       qemu-system-x86 busybox-static linux-source-6.12 linux-config-6.12
-      libdrm-dev)
+      libdrm-dev libcap-dev)
 # "rig/deps.sh deb": also what make deb needs (the kernel's bindeb-pkg
 # runs debhelper)
 [ "${1:-}" = deb ] && pkgs+=(debhelper dpkg-dev)

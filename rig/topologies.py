@@ -118,6 +118,12 @@ RDMA_TOOL_CHECKS = 2
 # selftests unload, reload and use them again
 MODULES_LOAD = {'vfio_modules_load': 9}
 MODULES_RELOAD = {'vfio_modules_reload': 7}
+# Mainline 7.2's own iommufd selftests (rig/iommufd-mainline.sh: Debian's
+# linux-source-7.2, built at test time) against iommufd's test module:
+# change_process under 3 accounting modes, dmabuf_simple and
+# dmabuf_revoke of the mock dma-buf exporter in 3 IOAS variants, and the
+# 7 tests of each of the 2 memfd variants of the mock-domain fixture
+IOMMUFD_MAINLINE_TESTS = {'iommufd_mainline': 3 + 2 * 3 + 7 * 2}
 # The drm plan: the DRM core, vgem, vkms and edu_drm loaded with modprobe
 # (4 cases) and the kernel left untainted
 DRM_MODULES_LOAD = {'drm_modules_load': 5}
@@ -212,9 +218,11 @@ PLANS = [
          RDMA_TOOL_CHECKS + FUZZ_CHECKS),
     # Every subsystem the project touches as a module (build/obj-modular):
     # modprobe from the initramfs, the export, MAP_FILE and revoke
-    # selftests, then unload, reload and use again.
+    # selftests, mainline's iommufd selftests on iommufd's test module,
+    # then unload, reload and use again.
     Plan('modular', 'q35', '', list(TOPOLOGIES), False, '',
-         {**MODULES_LOAD, **DMABUF_TESTS, **MAPFILE_TESTS, **RDMA_TESTS, **MODULES_RELOAD},
+         {**MODULES_LOAD, **DMABUF_TESTS, **MAPFILE_TESTS, **RDMA_TESTS,
+          **IOMMUFD_MAINLINE_TESTS, **MODULES_RELOAD},
          0, 0, DMABUF_CHECKS_Q35 + MAPFILE_CHECKS + RDMA_CHECKS_Q35, True),
     # DRM on the modular kernel, with the epyc plan's CPU and iommu=pt (so
     # edu moves data on every pair): load VFIO's modules and DRM's (vgem,
