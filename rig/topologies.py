@@ -95,7 +95,7 @@ FAILNTH_TESTS = {'vfio_dmabuf_fail_nth': 14}
 # iommufd attaches VFIO devices to its own paging domains whatever the
 # default domain type, so MAP_FILE tests the same on either plan: it runs
 # on epyc, whose boot is shorter, to balance the two (TCG, two cores).
-MAPFILE_TESTS = {'vfio_iommufd_dmabuf_test': 63}
+MAPFILE_TESTS = {'vfio_iommufd_dmabuf_test': 65}
 # The UAPI fuzzer: one case, epyc only (the edu_dma importer's DMA to a bus
 # address moves data only untranslated). FUZZ_SECONDS= and FUZZ_SEED= in
 # the environment of "make test" give it another budget or seed.
@@ -184,9 +184,9 @@ FUZZ_CMDLINE = ' '.join(f'rig.{word}={os.environ[var]}' for var, word in
                         if os.environ.get(var))
 # The fuzzer's host checks: the untouched and the fuzzed part of the BAR
 FUZZ_CHECKS = 2
-# vfio_iommufd_dmabuf_test: 17 checks per pair, 4 from the "many" cases and
-# 1 from the variant window.
-MAPFILE_CHECKS = 17 * len(TOPOLOGIES) + 5
+# vfio_iommufd_dmabuf_test: 17 checks per pair, 4 from the "many" cases,
+# 1 from the variant window and 2 from the refused split.
+MAPFILE_CHECKS = 17 * len(TOPOLOGIES) + 7
 # vfio_dmabuf_test's host checks: per pair, the bytes that stayed in place
 # after each refused transfer (7); untranslated, also the bytes moved (5).
 DMABUF_CHECKS_Q35 = 7 * len(TOPOLOGIES)

@@ -81,7 +81,7 @@
 #define SLOT_SIZE	(64ULL << 10)
 enum slot {
 	SL_ERR, SL_SINGLE, SL_MULTI, SL_PARTIAL, SL_COPY, SL_LATER,
-	SL_REVOKE, SL_CLOSE, SL_CPR, SL_WINDOW,
+	SL_REVOKE, SL_CLOSE, SL_CPR, SL_WINDOW, SL_SPLIT,
 	SL_MANY,			/* 64 pages: four slots */
 	SL_BUFS = SL_MANY + 4,		/* 32 pages: two slots */
 	SL_STRESS = SL_BUFS + 2,	/* one slot per thread */
@@ -465,6 +465,7 @@ FIXTURE_VARIANT(mapfile_err) {
 	int ioas;		/* enum ioas_kind */
 	int iova;		/* enum iova_kind */
 	int revoke;		/* enum revoke_kind */
+	bool no_domain;		/* edu detached: the IOAS has no domain */
 	int err;		/* errno, or 0 */
 };
 
@@ -497,6 +498,15 @@ FIXTURE_VARIANT_ADD(mapfile_err, wrap_to_zero) {
 
 FIXTURE_VARIANT_ADD(mapfile_err, start_unaligned) {
 	.flags = FIXED_RW, .start = 0x800, .length = PG, .err = EINVAL,
+};
+
+/*
+ * Refused without a domain too, where mainline accepts it and keeps the
+ * offset in an area no domain could ever map (dma-buf-phys.rst)
+ */
+FIXTURE_VARIANT_ADD(mapfile_err, start_unaligned_no_domain) {
+	.flags = FIXED_RW, .start = 0x800, .length = PG, .no_domain = true,
+	.err = EINVAL,
 };
 
 FIXTURE_VARIANT_ADD(mapfile_err, length_unaligned) {
@@ -683,6 +693,8 @@ TEST_F(mapfile_err, map_file)
 	uint32_t ioas = m->ioas;
 	int buf, fd = -1, ret;
 
+	if (variant->no_domain)
+		ASSERT_EQ(0, edu_detach(m));
 	if (variant->revoke == REVOKE_AT_EXPORT)
 		ASSERT_EQ(0, vfio_set_mem_decode(m->iv.fd, false));
 	buf = mf_export(_metadata, m, &rg, 1);
@@ -1263,6 +1275,104 @@ TEST_F(mapfile_one, memfd_hugetlb)
 {
 	/* 2 MiB hugetlb pages: the guest boots with hugepages=16 */
 	memfd_case(_metadata, &self->m, MFD_HUGETLB, 4 << 20);
+}
+
+/* IOMMU_OPTION_HUGE_PAGES of @ioas: off, as VFIO_TYPE1_IOMMU has it */
+static int ioas_huge_pages_off(int iommufd, uint32_t ioas)
+{
+	struct iommu_option opt = {
+		.size = sizeof(opt),
+		.option_id = IOMMU_OPTION_HUGE_PAGES,
+		.op = IOMMU_OPTION_OP_SET,
+		.object_id = ioas,
+		.val64 = 0,
+	};
+
+	return ioctl(iommufd, IOMMU_OPTION, &opt) ? -errno : 0;
+}
+
+/* @ioas becomes the one the type1 ioctls on the iommufd work on */
+static int compat_ioas_set(int iommufd, uint32_t ioas)
+{
+	struct iommu_vfio_ioas vi = {
+		.size = sizeof(vi),
+		.ioas_id = ioas,
+		.op = IOMMU_VFIO_IOAS_SET,
+	};
+
+	return ioctl(iommufd, IOMMU_VFIO_IOAS, &vi) ? -errno : 0;
+}
+
+/* VFIO_IOMMU_UNMAP_DMA on the iommufd; *@unmapped: the size it reports */
+static int compat_unmap(int iommufd, uint64_t iova, uint64_t size,
+			uint64_t *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap un = {
+		.argsz = sizeof(un),
+		.iova = iova,
+		.size = size,
+	};
+	int ret;
+
+	ret = ioctl(iommufd, VFIO_IOMMU_UNMAP_DMA, &un) ? -errno : 0;
+	*unmapped = un.size;
+	return ret;
+}
+
+/*
+ * iommufd's type1 compatibility pokes holes in areas: with huge pages off
+ * in the IOAS, VFIO_IOMMU_UNMAP_DMA of part of an area splits it first
+ * (iopt_cut_iova()). It does so in RAM (the control: a four-page area
+ * loses its second page). A dma-buf area does not split: the unmap of its
+ * second page or of its first fails with EOPNOTSUPP, as in mainline, and
+ * the area is whole afterwards: edu writes through both pages and
+ * IOMMU_IOAS_UNMAP of its full range takes all four pages.
+ */
+TEST_F(mapfile_one, split_refused)
+{
+	struct mf *m = &self->m;
+	const uint64_t s = slot_off(SL_SPLIT);
+	const struct vfio_region_dma_range rg = { s, 4 * PG };
+	uint64_t unmapped = 0;
+	uint8_t pat[XLEN];
+	void *mem;
+	int buf;
+
+	memset(m->bar + s, 0, SLOT_SIZE);
+	/* Huge pages go off only while no domain holds pages */
+	ASSERT_EQ(0, edu_detach(m));
+	ASSERT_EQ(0, ioas_huge_pages_off(m->iommufd, m->ioas));
+	ASSERT_EQ(0, edu_attach(m));
+	ASSERT_EQ(0, compat_ioas_set(m->iommufd, m->ioas));
+
+	mem = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	memset(mem, 0, 4 * PG);
+	ASSERT_EQ(0, iommufd_map(m->iommufd, m->ioas, mem, 4 * PG, COPY_IOVA));
+	ASSERT_EQ(0, compat_unmap(m->iommufd, COPY_IOVA + PG, PG, &unmapped));
+	ASSERT_EQ(PG, unmapped);
+	/* Two areas now, each of which IOMMU_IOAS_UNMAP takes whole */
+	unmap_exact(_metadata, m, COPY_IOVA, PG);
+	unmap_exact(_metadata, m, COPY_IOVA + 2 * PG, 2 * PG);
+	munmap(mem, 4 * PG);
+
+	buf = mf_export(_metadata, m, &rg, 1);
+	map_fixed(_metadata, m, buf, 0, 4 * PG, FIX_IOVA);
+	ASSERT_EQ(-EOPNOTSUPP, compat_unmap(m->iommufd, FIX_IOVA + PG, PG,
+					    &unmapped));
+	ASSERT_EQ(-EOPNOTSUPP, compat_unmap(m->iommufd, FIX_IOVA, PG,
+					    &unmapped));
+
+	edu_load(_metadata, m, pat, XLEN, 0x5b1);
+	edu_put(_metadata, m, 0, FIX_IOVA + 0x100, HALF);
+	edu_put(_metadata, m, HALF, FIX_IOVA + PG + 0x100, HALF);
+	bar_expect(_metadata, m, "split-page0", s + 0x100, pat, HALF);
+	bar_expect(_metadata, m, "split-page1", s + PG + 0x100, pat + HALF,
+		   HALF);
+
+	unmap_exact(_metadata, m, FIX_IOVA, 4 * PG);
+	ASSERT_EQ(1, buf_refs(buf));
 }
 
 /* 32 one-page buffers at consecutive IOVAs, in reverse BAR order */
