@@ -5,7 +5,7 @@
  * drmCloseBufferHandle()), plus the test-only edu DRM device
  * (include/uapi/misc/edu_drm.h): its control file /dev/edu_drm, which
  * creates a render node on an edu device, and the render node's XFER and
- * QUERY ioctls. Also what debugfs tells of the system's dma-bufs.
+ * QUERY ioctls.
  *
  * Functions return 0 (or a descriptor) or the negative errno the kernel
  * gave; they never exit or print, so a test can assert on the exact error.
@@ -25,7 +25,6 @@
 
 #define EDU_DRM_CTL_PATH	"/dev/edu_drm"
 #define DRM_DEV_DIR		"/dev/dri"
-#define DMABUF_BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
 
 /**
  * struct edu_drm - a DRM device created on an edu, and a file on it
@@ -77,33 +76,5 @@ int drm_driver_name(int fd, char *name, size_t len);
  * @path if not NULL. A descriptor, or -ENOENT when there is none.
  */
 int drm_open_driver(const char *name, bool render, char *path, size_t len);
-
-#define DMABUF_INFO_DEVS	4
-
-/**
- * struct dmabuf_info - what debugfs bufinfo says
- * @objects: dma-bufs in the system
- * @found: the buffer asked about exists
- * @refs: its file references
- * @attached: its attachments
- * @exp_name: its exporter
- * @devs: the devices of its first attachments
- */
-struct dmabuf_info {
-	int objects;
-	bool found;
-	long refs;
-	int attached;
-	char exp_name[64];
-	char devs[DMABUF_INFO_DEVS][32];
-};
-
-/*
- * Read DMABUF_BUFINFO, and the buffer whose inode is @ino (0: none): 0, or
- * -errno (-ENOENT when debugfs is not mounted, -EINVAL when unparsable).
- */
-int dmabuf_bufinfo(unsigned long ino, struct dmabuf_info *bi);
-/* The inode number of the file behind @fd (a dma-buf's is its bufinfo ino), 0 on error */
-unsigned long fd_inode(int fd);
 
 #endif /* SELFTESTS_VFIO_DRM_UTIL_H */

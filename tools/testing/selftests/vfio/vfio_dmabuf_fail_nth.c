@@ -111,13 +111,6 @@ static const uint64_t buf_pages[BUF_NR] = { 5, 1, 9, 3 };
 /* What edu is bound to in a case */
 enum edu_mode { EDU_NONE, EDU_VFIO, EDU_IMPORTER };
 
-/* From /sys/kernel/debug/dma_buf/bufinfo */
-struct bufinfo {
-	int objects;		/* dma-bufs in the system */
-	long refs;		/* file references of the buffer asked about */
-	int attached;		/* its attachments */
-};
-
 /* What every case works with */
 struct fx {
 	int nth;		/* this task's fail-nth */
@@ -130,7 +123,7 @@ struct fx {
 	off_t cfg;		/* ivshmem's config space in its VFIO fd */
 	int buf;		/* dma-buf of BUF_NR slices */
 	unsigned long buf_ino;
-	struct bufinfo base;	/* bufinfo of buf before the sweep */
+	struct dmabuf_info base;	/* bufinfo of buf before the sweep */
 	int imp;		/* /dev/edu_dma (EDU_IMPORTER) */
 	uint32_t imp_flags;
 	uint32_t edu_id;	/* EDU_DMA_IMPORT.edu_bdf */
@@ -262,60 +255,22 @@ static bool nth_disarm(struct __test_metadata *_metadata, struct fx *f)
 
 /*
  * The dma-buf count of the system, and the references and attachments of
- * the buffer with inode @ino (0: none asked about).
+ * the buffer with inode @ino (0: none asked about, else -ENOENT if gone)
  */
-static int dmabuf_info(unsigned long ino, struct bufinfo *bi)
+static int dmabuf_info(unsigned long ino, struct dmabuf_info *bi)
 {
-	static char text[1 << 16];
-	unsigned long size, i;
-	unsigned int fl, mode;
-	char *line, *next, name[64];
-	bool mine = false, found = !ino;
-	size_t len = 0;
-	ssize_t n;
-	long count;
-	int fd;
+	int ret = dmabuf_bufinfo(ino, bi);
 
-	memset(bi, 0, sizeof(*bi));
-	bi->objects = -1;
-	fd = open("/sys/kernel/debug/dma_buf/bufinfo", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	text[len] = 0;
-
-	for (line = text; line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
-		if (sscanf(line, "%lu\t%x\t%x\t%ld\t%63s\t%lu", &size, &fl,
-			   &mode, &count, name, &i) == 6) {
-			mine = ino && i == ino;
-			if (mine) {
-				bi->refs = count;
-				found = true;
-			}
-		} else if (strstr(line, "devices attached")) {
-			if (mine && sscanf(line, "Total %d", &bi->attached) != 1)
-				return -EINVAL;
-			mine = false;
-		} else if (strstr(line, "objects,")) {
-			if (sscanf(line, "Total %d", &bi->objects) != 1)
-				return -EINVAL;
-		}
-	}
-	return found && bi->objects >= 0 ? 0 : -ENOENT;
+	if (!ret && ino && !bi->found)
+		ret = -ENOENT;
+	return ret;
 }
 
 /* The buffer's references and attachments are @refs and @attached more than at the start */
 static void buf_expect(struct __test_metadata *_metadata, struct fx *f,
 		       long refs, int attached)
 {
-	struct bufinfo bi;
+	struct dmabuf_info bi;
 
 	ASSERT_EQ(0, dmabuf_info(f->buf_ino, &bi));
 	ASSERT_EQ(f->base.objects, bi.objects)
@@ -590,7 +545,7 @@ static long call_export(struct fx *f)
 static void done_export(struct __test_metadata *_metadata, struct fx *f,
 			long ret)
 {
-	struct bufinfo bi;
+	struct dmabuf_info bi;
 	struct stat st;
 
 	ASSERT_LT(0, ret);

@@ -15,6 +15,7 @@
 #include <linux/pci_regs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "vfio_util.h"
 
@@ -867,4 +868,75 @@ bool plan_epyc(void)
 		fclose(f);
 	epyc = amd > 0 && family >= 0x17;
 	return epyc;
+}
+
+unsigned long fd_inode(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/*
+ * bufinfo (drivers/dma-buf/dma-buf.c, dma_buf_debug_show()): per buffer a
+ * line "size flags mode count exp_name ino name", its fences, then
+ * "\tAttached Devices:", a "\t<device>" line per attachment and
+ * "Total N devices attached"; at the end "Total N objects, M bytes".
+ */
+int dmabuf_bufinfo(unsigned long ino, struct dmabuf_info *bi)
+{
+	static char text[1 << 17];
+	char *line, *next, name[64];
+	unsigned long size, i;
+	unsigned int fl, mode;
+	bool mine = false, devs = false;
+	size_t len = 0;
+	ssize_t n;
+	long count;
+	int fd, nd = 0;
+
+	memset(bi, 0, sizeof(*bi));
+	bi->objects = -1;
+	fd = open(DMABUF_BUFINFO, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	text[len] = 0;
+
+	for (line = text; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (sscanf(line, "%lu\t%x\t%x\t%ld\t%63s\t%lu", &size, &fl,
+			   &mode, &count, name, &i) == 6) {
+			mine = ino && i == ino;
+			devs = false;
+			if (mine) {
+				bi->found = true;
+				bi->refs = count;
+				snprintf(bi->exp_name, sizeof(bi->exp_name),
+					 "%s", name);
+			}
+		} else if (!strcmp(line, "\tAttached Devices:")) {
+			devs = mine;
+		} else if (!strncmp(line, "Total ", 6) &&
+			   strstr(line, "devices attached")) {
+			if (mine && sscanf(line, "Total %d", &bi->attached) != 1)
+				return -EINVAL;
+			mine = false;
+			devs = false;
+		} else if (!strncmp(line, "Total ", 6) &&
+			   strstr(line, "objects,")) {
+			if (sscanf(line, "Total %d", &bi->objects) != 1)
+				return -EINVAL;
+		} else if (devs && line[0] == '\t' && nd < DMABUF_INFO_DEVS) {
+			snprintf(bi->devs[nd++], sizeof(bi->devs[0]), "%s",
+				 line + 1);
+		}
+	}
+	return bi->objects >= 0 ? 0 : -EINVAL;
 }

@@ -172,4 +172,33 @@ void rig_check(const char *label, const char *file, uint64_t offset,
 /* One line of the demo's story (rig/vm.py demo prints them). */
 void demo_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+#define DMABUF_BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
+#define DMABUF_INFO_DEVS	4
+
+/**
+ * struct dmabuf_info - what debugfs bufinfo says
+ * @objects: dma-bufs in the system
+ * @found: the buffer asked about exists
+ * @refs: its file references
+ * @attached: its attachments
+ * @exp_name: its exporter
+ * @devs: the devices of its first attachments
+ */
+struct dmabuf_info {
+	int objects;
+	bool found;
+	long refs;
+	int attached;
+	char exp_name[64];
+	char devs[DMABUF_INFO_DEVS][32];
+};
+
+/*
+ * Read DMABUF_BUFINFO, and the buffer whose inode is @ino (0: none): 0, or
+ * -errno (-ENOENT when debugfs is not mounted, -EINVAL when unparsable).
+ */
+int dmabuf_bufinfo(unsigned long ino, struct dmabuf_info *bi);
+/* The inode number of the file behind @fd (a dma-buf's is its bufinfo ino), 0 on error */
+unsigned long fd_inode(int fd);
+
 #endif
