@@ -42,9 +42,11 @@ MEMORY = '512M'
 EDU_DMA_BITS = 40
 
 # Kernel command line common to every boot. TCG is slow: the hung-task
-# and RCU-stall detectors get more slack than on hardware.
+# and RCU-stall detectors get more slack than on hardware (a sysctl set
+# from the command line: hung_task_timeout_secs alone is no boot parameter).
 CMDLINE = ('console=ttyS0,115200 intel_iommu=on iommu.strict=1 panic=-1 '
-           'hugepages=16 hung_task_timeout_secs=240 rcupdate.rcu_cpu_stall_timeout=120 '
+           'hugepages=16 sysctl.kernel.hung_task_timeout_secs=240 '
+           'rcupdate.rcu_cpu_stall_timeout=120 '
            f'kmemleak=on no_hash_pointers edu_dma.dma_bits={EDU_DMA_BITS}')
 
 # name: (QEMU devices for ports, ivshmem bus, edu bus, root slots, cmdline)
@@ -87,7 +89,7 @@ Plan = namedtuple('Plan', 'name cpu cmdline topologies nvme kunit tests kunit_ca
 # more ran.
 SELFTESTS = {'vfio_iommufd_baseline_test': 12, 'vfio_type1_p2p_test': 2,
              'p2pmem_nvme_cmb_test': 3}
-DMABUF_TESTS = {'vfio_dmabuf_test': 102}
+DMABUF_TESTS = {'vfio_dmabuf_test': 103}
 # Fault injection (fail-nth) on every allocation of the dma-buf ioctls:
 # 2 exports, 7 iommufd cases, 2 importer ioctls in 2 import modes, and
 # the RDMA registration.

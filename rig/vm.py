@@ -250,18 +250,59 @@ STALL_SECONDS = 180
 STARTED = ('KTAP version', 'Run /init')
 
 
-def boot_started(console):
+# Once /init runs, its heartbeat puts a line on the console every 30 s
+# (rig/init), and a hung task, a soft lockup or an RCU stall prints within
+# 120 s. A console silent for this long after /init started means the
+# emulator froze (seen once in CI: the drm plan's guest went silent for
+# 1000 s in the middle of a test, with no hung-task report).
+FROZEN_SECONDS = 240
+INIT_STARTED = 'Run /init'
+# A guest still running this long before the timeout dumps its blocked
+# tasks and CPU stacks to the console (rig.dump_after, read by rig/init).
+DUMP_BEFORE_TIMEOUT = 120
+
+
+def boot_started(console, markers=STARTED):
     try:
         with open(console, errors='replace') as f:
             text = f.read()
     except OSError:
         return False
-    return any(m in text for m in STARTED)
+    return any(m in text for m in markers)
+
+
+def qemu_state(pid, rundir):
+    """Before a hung QEMU is killed: how busy it is (a deadlocked emulator
+    sleeps, a guest that spins keeps its vCPUs busy) and every thread's
+    stack (gdb, when the machine has it), into rundir/qemu-state.log."""
+    def cpu_ticks():
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    path = os.path.join(rundir, 'qemu-state.log')
+    try:
+        before = cpu_ticks()
+        time.sleep(5)
+        busy = (cpu_ticks() - before) / os.sysconf('SC_CLK_TCK') / 5
+    except (OSError, IndexError, ValueError):
+        return
+    with open(path, 'w') as f:
+        f.write(f'QEMU pid {pid}: {busy * 100:.0f}% of a CPU over 5 s\n')
+        f.flush()
+        if shutil.which('gdb'):
+            try:
+                subprocess.run(['gdb', '-p', str(pid), '-batch', '-nx',
+                                '-ex', 'thread apply all bt'],
+                               stdout=f, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, timeout=120)
+            except subprocess.TimeoutExpired:
+                f.write('gdb did not finish within 120 s\n')
 
 
 def wait_qemu(proc, console, timeout):
-    """Wait for QEMU: its exit code, 'timeout', or 'stall' when the console
-    stayed silent for STALL_SECONDS before the boot reached STARTED."""
+    """Wait for QEMU: its exit code, 'timeout', 'stall' when the console
+    stayed silent for STALL_SECONDS before the boot reached STARTED, or
+    'frozen' when it stayed silent for FROZEN_SECONDS after /init started."""
     start = last_change = time.time()
     last_size = -1
     while True:
@@ -273,12 +314,19 @@ def wait_qemu(proc, console, timeout):
         size = os.path.getsize(console) if os.path.exists(console) else 0
         if size != last_size:
             last_size, last_change = size, now
-        stalled = (now - last_change > STALL_SECONDS and
-                   not boot_started(console))
-        if now - start > timeout or stalled:
+        silent = now - last_change
+        why = None
+        if silent > STALL_SECONDS and not boot_started(console):
+            why = 'stall'
+        elif silent > FROZEN_SECONDS and boot_started(console, (INIT_STARTED,)):
+            why = 'frozen'
+        elif now - start > timeout:
+            why = 'timeout'
+        if why:
+            qemu_state(proc.pid, os.path.dirname(console))
             proc.kill()
             proc.wait()
-            return 'stall' if stalled else 'timeout'
+            return why
 
 
 def plan_initrd(plan, rundir):
@@ -313,11 +361,13 @@ def boot(plan, rundir, timeout, interactive=False, kernel=None):
     os.makedirs(rundir, exist_ok=True)
     console = os.path.join(rundir, 'console.log')
     results = os.path.join(rundir, 'results.log')
-    for p in (console, results):
+    for p in (console, results, os.path.join(rundir, 'qemu-state.log')):
         if os.path.exists(p):
             os.unlink(p)
     args, files = topologies.qemu_args(plan, rundir)
     cmdline = topologies.kernel_cmdline(plan, interactive)
+    if not interactive:
+        cmdline += f' rig.dump_after={max(60, timeout - DUMP_BEFORE_TIMEOUT)}'
     cmd = ['qemu-system-x86_64'] + args + [
         '-kernel', kernel or BZIMAGE, '-initrd', plan_initrd(plan, rundir),
         '-append', cmdline,
@@ -350,6 +400,9 @@ def emulator_failure(rc):
     if rc == 'stall':
         return (f'the boot stalled {STALL_SECONDS} s before KUnit or /init '
                 'started (TCG hang)')
+    if rc == 'frozen':
+        return (f'the guest froze: no console output for {FROZEN_SECONDS} s '
+                'after /init started, heartbeat included (TCG hang)')
     if isinstance(rc, int) and rc < 0:
         return f'QEMU died of signal {-rc}'
     return None
@@ -359,7 +412,7 @@ def keep_logs(rundir, kind):
     """Copy a boot's logs aside as <log>-<kind>; return their prefix and
     the console's last line."""
     prefix = os.path.join(rundir, kind)
-    for name in ('console.log', 'results.log', 'qemu.log'):
+    for name in ('console.log', 'results.log', 'qemu.log', 'qemu-state.log'):
         path = os.path.join(rundir, name)
         if os.path.exists(path):
             shutil.copyfile(path, f'{prefix}-{name}')
@@ -413,8 +466,12 @@ def run_plan(plan, timeout, judge_only=False, kernel=None):
         if why:
             # QEMU, not the guest, failed: keep the logs, judge what ran
             # before it failed, and boot once more.
-            kept, last = keep_logs(rundir, 'stalled' if rc == 'stall' else 'crashed')
+            kept, last = keep_logs(rundir, {'stall': 'stalled', 'frozen': 'frozen'}
+                                   .get(rc, 'crashed'))
             earlier = partial_failures(kept)
+            if os.path.exists(f'{kept}-qemu-state.log'):
+                with open(f'{kept}-qemu-state.log', errors='replace') as f:
+                    why += f' ({f.readline().strip()})'
             print(f'rig: {plan.name}: {why} after "{last}"; booting again '
                   f'(logs of that boot: {os.path.relpath(kept, TOP)}-*)')
             sys.stdout.flush()
@@ -425,11 +482,19 @@ def run_plan(plan, timeout, judge_only=False, kernel=None):
     out.seconds = secs
     console_path = os.path.join(rundir, 'console.log')
     results_path = os.path.join(rundir, 'results.log')
+    state = os.path.join(rundir, 'qemu-state.log')
+    if rc in ('timeout', 'frozen') and os.path.exists(state):
+        with open(state, errors='replace') as f:
+            out.notes.append(f.readline().strip() + ' before it was killed; '
+                             f'threads: {os.path.relpath(state, TOP)}')
     if rc == 'timeout':
         out.problem(f'the machine did not power off within {timeout} s')
     elif rc == 'stall':
         out.problem(f'the boot stalled twice ({STALL_SECONDS} s without console '
                     'output before KUnit or /init started)')
+    elif rc == 'frozen':
+        out.problem(f'the guest froze twice ({FROZEN_SECONDS} s without console '
+                    'output after /init started, heartbeat included)')
     elif rc != 0:
         qlog = open(os.path.join(rundir, 'qemu.log'), errors='replace').read()
         out.problem(f'QEMU exited with {rc}: {qlog.strip()[-600:]}')
@@ -449,7 +514,7 @@ def run_plan(plan, timeout, judge_only=False, kernel=None):
     programs, checks, expected_faults, done = ({}, [], 0, False)
     if os.path.exists(results_path):
         programs, checks, expected_faults, done = parse_results(results_path)
-    if not done and rc not in ('timeout', 'stall'):
+    if not done and rc not in ('timeout', 'stall', 'frozen'):
         out.problem('rig/init never reached the end of the plan')
     for name, want in plan.tests.items():
         lines, prc = programs.get(name, ([], None))
@@ -567,11 +632,13 @@ def cmd_test(args):
         if not plans and 'style' not in wanted:
             sys.exit(f'no plan named {args.plan}; see "rig/vm.py plans"')
     if args.only:
-        # A development loop: one program of each plan that has it, no
+        # A development loop: one program of each plan that has it (after
+        # the plan's module loaders, which a modular plan needs), no
         # KUnit, no host-check count, never recorded as a plan's pass.
         plans = [p._replace(name=p.name + '-only', kunit='', kunit_cases=0,
                             kunit_skips=0, host_checks=0,
-                            tests={k: v for k, v in p.tests.items() if k == args.only})
+                            tests={k: v for k, v in p.tests.items()
+                                   if k == args.only or k.endswith('_modules_load')})
                  for p in plans if args.only in p.tests]
         if not plans:
             sys.exit(f'no plan runs {args.only}; see "rig/vm.py plans"')

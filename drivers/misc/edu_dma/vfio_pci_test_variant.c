@@ -16,6 +16,11 @@
  * BAR's upper half, and the region ends where the BAR ends, so a range in
  * the BAR's upper half is past the region's end. Tests check with DMA
  * that the bytes land where the window says.
+ *
+ * Both show, in the bound device's p2pdma_providers attribute, the BARs
+ * that have a P2P provider. vfio-pci-core creates the providers once,
+ * when it registers the device: they are there right after the bind, on
+ * a driver that never exports too.
  */
 
 #include <linux/module.h>
@@ -120,6 +125,27 @@ static void vfio_pci_test_remove(struct pci_dev *pdev)
 	vfio_put_device(&vdev->vdev);
 }
 
+/* The BARs with a P2P provider, in ascending order: "0 2" */
+static ssize_t p2pdma_providers_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	struct pci_dev *pdev = to_pci_dev(dev);
+	int bar, len = 0;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
+		if (pcim_p2pdma_provider(pdev, bar))
+			len += sysfs_emit_at(buf, len, "%s%d", len ? " " : "",
+					     bar);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+static DEVICE_ATTR_RO(p2pdma_providers);
+
+static struct attribute *vfio_pci_test_attrs[] = {
+	&dev_attr_p2pdma_providers.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(vfio_pci_test);
+
 static const struct pci_device_id vfio_pci_test_ids[] = {
 	/* driver_override only */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
@@ -134,6 +160,7 @@ static struct pci_driver vfio_pci_test_variant_driver = {
 	.remove = vfio_pci_test_remove,
 	.err_handler = &vfio_pci_core_err_handlers,
 	.driver_managed_dma = true,
+	.dev_groups = vfio_pci_test_groups,
 };
 
 static struct pci_driver vfio_pci_test_window_driver = {
@@ -143,6 +170,7 @@ static struct pci_driver vfio_pci_test_window_driver = {
 	.remove = vfio_pci_test_remove,
 	.err_handler = &vfio_pci_core_err_handlers,
 	.driver_managed_dma = true,
+	.dev_groups = vfio_pci_test_groups,
 };
 
 static int __init vfio_pci_test_init(void)

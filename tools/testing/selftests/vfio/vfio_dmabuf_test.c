@@ -960,6 +960,66 @@ TEST_F(export_err, ioctl)
 	munmap(mem, len + 2 * page);
 }
 
+/*
+ * vfio-pci-core creates the P2P providers of a device's BARs once, when
+ * it registers the device (never from the export ioctl, where two could
+ * be installed): right after the bind, before any export, and on a
+ * variant driver that never exports, every memory BAR has one. The test
+ * variant drivers list them in the device's p2pdma_providers attribute.
+ * After an unbind and a bind they are there again.
+ */
+static void expect_providers(struct __test_metadata *_metadata,
+			     const char *bdf, const char *drv)
+{
+	char path[128], want[32] = "", got[32] = "";
+	int bar, fd, n, len = 0;
+
+	ASSERT_EQ(0, pci_bind_driver(bdf, drv)) TH_LOG("%s to %s", bdf, drv);
+	for (bar = 0; bar < 6; bar++)
+		if (pci_resource_is_mem(bdf, bar))
+			len += snprintf(want + len, sizeof(want) - len, "%s%d",
+					len ? " " : "", bar);
+	ASSERT_LT(0, len) TH_LOG("%s has no memory BAR", bdf);
+	snprintf(want + len, sizeof(want) - len, "\n");
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/p2pdma_providers",
+		 bdf);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	n = read(fd, got, sizeof(got) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	EXPECT_STREQ(want, got) TH_LOG("%s bound to %s", bdf, drv);
+}
+
+TEST(providers_at_registration)
+{
+	static const char * const drvs[] = {
+		"vfio-pci-test-variant", "vfio-pci-test-window",
+		"vfio-pci-test-variant",
+	};
+	char iv[32], edu[32], edu_drv[64], path[128];
+	unsigned int i;
+
+	ASSERT_EQ(0, pci_find_root(IVSHMEM_VENDOR, IVSHMEM_DEVICE,
+				   pair_rootbus.iv_slot, iv, sizeof(iv)));
+	ASSERT_EQ(0, pci_find_root(EDU_VENDOR, EDU_DEVICE,
+				   pair_rootbus.edu_slot, edu, sizeof(edu)));
+	if (pci_driver(edu, edu_drv, sizeof(edu_drv)))
+		edu_drv[0] = 0;
+	for (i = 0; i < ARRAY_SIZE(drvs); i++) {
+		expect_providers(_metadata, iv, drvs[i]);
+		expect_providers(_metadata, edu, drvs[i]);
+	}
+	/* The attribute goes with the test driver */
+	ASSERT_EQ(0, pci_bind_vfio(iv));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/p2pdma_providers",
+		 iv);
+	ASSERT_NE(0, access(path, F_OK));
+	if (edu_drv[0])
+		ASSERT_EQ(0, pci_bind_driver(edu, edu_drv));
+}
+
 /* ------------------------------------------------------------------ */
 /* 2, 7. What a dma-buf fd is; many of them                            */
 /* ------------------------------------------------------------------ */

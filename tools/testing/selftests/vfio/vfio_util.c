@@ -216,10 +216,10 @@ int pci_iommu_type(const char *bdf, char *type, size_t len)
 
 /* Start and end of BAR @bar from the sysfs resource file */
 static int pci_resource_line(const char *bdf, int bar,
-			     unsigned long long *start, unsigned long long *end)
+			     unsigned long long *start, unsigned long long *end,
+			     unsigned long long *flags)
 {
 	char path[PATH_MAX], buf[4096], *line;
-	unsigned long long flags;
 	int i;
 
 	snprintf(path, sizeof(path), SYSFS_PCI "/%s/resource", bdf);
@@ -232,17 +232,17 @@ static int pci_resource_line(const char *bdf, int bar,
 			return -ENOENT;
 		line++;
 	}
-	if (sscanf(line, "%llx %llx %llx", start, end, &flags) != 3)
+	if (sscanf(line, "%llx %llx %llx", start, end, flags) != 3)
 		return -EINVAL;
 	return 0;
 }
 
 long pci_resource_size(const char *bdf, int bar)
 {
-	unsigned long long start, end;
+	unsigned long long start, end, flags;
 	int ret;
 
-	ret = pci_resource_line(bdf, bar, &start, &end);
+	ret = pci_resource_line(bdf, bar, &start, &end, &flags);
 	if (ret)
 		return ret;
 	return start || end ? (long)(end - start + 1) : 0;
@@ -250,14 +250,24 @@ long pci_resource_size(const char *bdf, int bar)
 
 int pci_resource_start(const char *bdf, int bar, uint64_t *start)
 {
-	unsigned long long s, e;
+	unsigned long long s, e, flags;
 	int ret;
 
-	ret = pci_resource_line(bdf, bar, &s, &e);
+	ret = pci_resource_line(bdf, bar, &s, &e, &flags);
 	if (ret)
 		return ret;
 	*start = s;
 	return 0;
+}
+
+bool pci_resource_is_mem(const char *bdf, int bar)
+{
+	unsigned long long s, e, flags;
+
+	if (pci_resource_line(bdf, bar, &s, &e, &flags))
+		return false;
+	/* IORESOURCE_MEM; the upper half of a 64-bit BAR is all zeroes */
+	return (flags & 0x200) && (s || e);
 }
 
 int vfio_cdev_open(const char *bdf)

@@ -63,6 +63,8 @@ int pci_iommu_type(const char *bdf, char *type, size_t len);
 long pci_resource_size(const char *bdf, int bar);
 /* CPU physical address of a BAR (0 when unimplemented) */
 int pci_resource_start(const char *bdf, int bar, uint64_t *start);
+/* Is the BAR an implemented memory BAR? */
+bool pci_resource_is_mem(const char *bdf, int bar);
 
 /* VFIO cdev + iommufd, the way QEMU and cloud-hypervisor use it */
 int vfio_cdev_open(const char *bdf);
