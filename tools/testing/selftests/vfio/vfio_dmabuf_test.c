@@ -980,7 +980,6 @@ static void expect_providers(struct __test_metadata *_metadata,
 			len += snprintf(want + len, sizeof(want) - len, "%s%d",
 					len ? " " : "", bar);
 	ASSERT_LT(0, len) TH_LOG("%s has no memory BAR", bdf);
-	snprintf(want + len, sizeof(want) - len, "\n");
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/p2pdma_providers",
 		 bdf);
@@ -989,6 +988,8 @@ static void expect_providers(struct __test_metadata *_metadata,
 	n = read(fd, got, sizeof(got) - 1);
 	close(fd);
 	ASSERT_LT(0, n);
+	ASSERT_EQ('\n', got[n - 1]);
+	got[n - 1] = 0;
 	EXPECT_STREQ(want, got) TH_LOG("%s bound to %s", bdf, drv);
 }
 
